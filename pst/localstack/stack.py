@@ -1,0 +1,254 @@
+"""`pst up`: the whole system on this machine, stopped as a whole by Ctrl-C.
+
+Starts (unless PST_DATABASE_URL / PST_KAFKA_BOOTSTRAP name servers to use instead) a real
+PostgreSQL and a real Kafka broker, migrates, creates the topics, then runs the services as
+separate processes. Every child runs in its own session and dies with us; Ctrl-C stops the
+services first, then the broker, then the database, within ten seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from types import FrameType
+
+from pst.localstack.discovery import RunningStack, running_stack
+from pst.localstack.kafka import LocalKafka, ensure_kafka_jars
+from pst.localstack.ports import free_port
+from pst.localstack.postgres import LocalPostgres
+from pst.localstack.processes import spawn, stop
+from shared.db.migrate import upgrade_to_head
+from shared.kafka.clients import ensure_topics
+from shared.kafka.topics import Topics
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "pst"
+RESTARTS_PER_MINUTE = 5
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    argv: list[str]
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class LocalStack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.state_dir = settings.state_dir.resolve()
+        self.logs = self.state_dir / "logs"
+        self.postgres: LocalPostgres | None = None
+        self.kafka: LocalKafka | None = None
+        self.services: list[ServiceProcess] = []
+        self._stopping = False
+
+    # -- start ------------------------------------------------------------------------------
+    def start(self) -> None:
+        other = running_stack(self.state_dir)
+        if other is not None and other.pid != os.getpid():
+            raise RuntimeError(
+                f"a local stack (pid {other.pid}) already runs from {self.state_dir}"
+            )
+        self.logs.mkdir(parents=True, exist_ok=True)
+        database_url = self.settings.database_url or self._start_postgres()
+        _say(f"migrating the database to the newest schema ({_redact(database_url)})")
+        upgrade_to_head(database_url)
+        bootstrap = self.settings.kafka_bootstrap or self._start_kafka()
+        _say(f"creating Kafka topics on {bootstrap}")
+        asyncio.run(ensure_topics(bootstrap, Topics(self.settings.kafka_topic_prefix).specs()))
+        env = dict(os.environ, PST_DATABASE_URL=database_url, PST_KAFKA_BOOTSTRAP=bootstrap)
+        self._start_services(env)
+        RunningStack(
+            pid=os.getpid(),
+            database_url=database_url,
+            kafka_bootstrap=bootstrap,
+            http_url=self.services[0].url,
+        ).write(self.state_dir)
+
+    def _start_postgres(self) -> str:
+        port = free_port(15432)
+        _say(f"starting PostgreSQL on 127.0.0.1:{port} (data in {self.state_dir / 'postgres'})")
+        self.postgres = LocalPostgres(
+            self.state_dir / "postgres", port, log_file=self.logs / "postgres.log"
+        )
+        self.postgres.start()
+        self.postgres.create_database(DATABASE_NAME)
+        return self.postgres.url(DATABASE_NAME)
+
+    def _start_kafka(self) -> str:
+        libs = ensure_kafka_jars()
+        port = free_port(19092)
+        controller_port = free_port(19093 if port != 19093 else None)
+        _say(f"starting Apache Kafka (KRaft) on 127.0.0.1:{port} (data in {self.state_dir}/kafka)")
+        self.kafka = LocalKafka(
+            self.state_dir / "kafka", port, controller_port, libs, log_file=self.logs / "kafka.log"
+        )
+        self.kafka.start()
+        return self.kafka.bootstrap
+
+    def _start_services(self, env: dict[str, str]) -> None:
+        web_port = self.settings.http_port
+        python = [sys.executable, "-m", "pst.cli", "serve"]
+        self.services = [
+            ServiceProcess(
+                "web (intake + notifier webhooks)",
+                [*python, "intake", "--port", str(web_port)],
+                web_port,
+            ),
+            ServiceProcess(
+                "dispatcher", [*python, "dispatcher", "--port", str(free_port(web_port + 1))], 0
+            ),
+            ServiceProcess(
+                "notifier", [*python, "notifier", "--port", str(free_port(web_port + 2))], 0
+            ),
+        ]
+        for service in self.services:
+            service.port = service.port or int(service.argv[-1])
+            self._spawn(service, env)
+        self._env = env
+        for service in self.services:
+            _wait_ready(service, timeout_s=60)
+
+    def _spawn(self, service: ServiceProcess, env: dict[str, str]) -> None:
+        _say(f"starting {service.name} on {service.url}")
+        service.process = spawn(service.argv, env=env)
+
+    # -- run --------------------------------------------------------------------------------
+    def supervise(self) -> int:
+        """Wait for Ctrl-C (or SIGTERM); restart a service that dies, stop if a server dies."""
+        while not self._stopping:
+            time.sleep(0.2)
+            for server, name in ((self.postgres, "PostgreSQL"), (self.kafka, "Kafka")):
+                process = getattr(server, "_process", None) if server else None
+                if process is not None and process.poll() is not None:
+                    _say(f"{name} stopped unexpectedly (exit {process.returncode}); stopping")
+                    return 1
+            for service in self.services:
+                if service.process is not None and service.process.poll() is not None:
+                    if self._stopping:
+                        break
+                    now = time.monotonic()
+                    service.restarts = [t for t in service.restarts if now - t < 60] + [now]
+                    if len(service.restarts) > RESTARTS_PER_MINUTE:
+                        _say(f"{service.name} keeps failing; stopping the stack")
+                        return 1
+                    _say(f"{service.name} exited with {service.process.returncode}; restarting")
+                    self._spawn(service, self._env)
+        return 0
+
+    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stopping = True
+
+    # -- stop -------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Services first (they finish their transactions), then the broker, then the database."""
+        self._stopping = True
+        started = time.monotonic()
+        for service in self.services:
+            if service.process is not None and service.process.poll() is None:
+                service.process.send_signal(signal.SIGTERM)
+        for service in self.services:
+            if service.process is not None:
+                stop(service.process, timeout_s=max(0.5, 4 - (time.monotonic() - started)))
+        if self.kafka is not None:
+            self.kafka.stop(timeout_s=4)
+        if self.postgres is not None:
+            self.postgres.stop(timeout_s=2)
+        RunningStack.remove(self.state_dir)
+        _say(f"stopped in {time.monotonic() - started:.1f} s")
+
+    def describe(self, started_at: float) -> str:
+        web = self.services[0]
+        lines = [
+            "",
+            f"PST activation stack is ready in {time.monotonic() - started_at:.1f} s",
+            f"  API (intake + Twilio webhooks)  {web.url}   docs: {web.url}/docs",
+            f"  readiness / metrics             {web.url}/readyz   {web.url}/metrics",
+        ]
+        for service in self.services[1:]:
+            lines.append(f"  {service.name:<31} {service.url}/readyz")
+        if self.postgres is not None:
+            lines.append(f"  PostgreSQL                      {self.postgres.dsn(DATABASE_NAME)}")
+        else:
+            lines.append(
+                f"  PostgreSQL (external)           {_redact(self._env['PST_DATABASE_URL'])}"
+            )
+        if self.kafka is not None:
+            lines.append(f"  Kafka                           {self.kafka.bootstrap}")
+        else:
+            lines.append(f"  Kafka (external)                {self._env['PST_KAFKA_BOOTSTRAP']}")
+        lines += [
+            f"  state and logs                  {self.state_dir}",
+            "  Twilio                          "
+            + (
+                "configured"
+                if self.settings.twilio_configured
+                else "not configured: pages are kept in the outbox, marked not sent"
+            ),
+            "Press Ctrl-C to stop everything.",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def _wait_ready(service: ServiceProcess, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if service.process is not None and service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited with {service.process.returncode} on start")
+        try:
+            with urllib.request.urlopen(f"{service.url}/readyz", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{service.name} was not ready within {timeout_s:.0f} s")
+
+
+def _redact(url: str) -> str:
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
+
+
+def _say(message: str) -> None:
+    print(f"pst up: {message}", flush=True)
+
+
+def run_stack(settings: Settings) -> int:
+    started_at = time.monotonic()
+    stack = LocalStack(settings)
+    signal.signal(signal.SIGINT, stack.request_stop)
+    signal.signal(signal.SIGTERM, stack.request_stop)
+    try:
+        stack.start()
+        if stack._stopping:
+            return 0
+        print(stack.describe(started_at), flush=True)
+        return stack.supervise()
+    except RuntimeError as error:
+        print(f"pst up: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stack.stop()

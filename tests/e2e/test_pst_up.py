@@ -1,0 +1,136 @@
+"""`pst up` brings the whole stack up, answers /readyz, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from pst.localstack.ports import free_port
+from tests.harness.servers import TestServers
+
+READY_LINE = "PST activation stack is ready"
+
+
+def _environment(state_dir: Path, http_port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PST_")}
+    env.update(PST_STATE_DIR=str(state_dir), PST_HTTP_PORT=str(http_port), **extra)
+    return env
+
+
+@pytest.fixture
+def stack_output(tmp_path: Path) -> Path:
+    return tmp_path / "pst-up.log"
+
+
+def _start(env: dict[str, str], output: Path) -> subprocess.Popen[bytes]:
+    with output.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pst.cli", "up"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _wait_for_ready(process: subprocess.Popen[bytes], output: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if READY_LINE in output.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.25)
+    raise AssertionError(f"pst up did not become ready:\n{output.read_text(errors='replace')}")
+
+
+def _family(pid: int) -> list[psutil.Process]:
+    children: list[psutil.Process] = psutil.Process(pid).children(recursive=True)
+    return children
+
+
+def _ctrl_c_and_wait(process: subprocess.Popen[bytes]) -> float:
+    started = time.monotonic()
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    process.wait(timeout=15)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def reaper() -> Iterator[list[psutil.Process]]:
+    """Kills whatever a failed test left running, so one failure does not poison the rest."""
+    left: list[psutil.Process] = []
+    yield left
+    for proc in left:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.kill()
+
+
+def test_pst_up_starts_everything_and_ctrl_c_stops_everything(
+    tmp_path: Path, stack_output: Path, reaper: list[psutil.Process]
+) -> None:
+    port = free_port()
+    process = _start(_environment(tmp_path / "state", port), stack_output)
+    try:
+        _wait_for_ready(process, stack_output, timeout_s=180)
+        children = _family(process.pid)
+        reaper.extend(children)
+        commands = [" ".join(c.cmdline()) for c in children]
+        assert any("kafka.Kafka" in c for c in commands), commands
+        assert any(c.split()[0].endswith("/postgres") for c in commands), commands
+        for service in ("intake", "dispatcher", "notifier"):
+            assert any(f"serve {service}" in c for c in commands), commands
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
+            assert answer.status == 200
+            assert json.load(answer)["status"] == "ready"
+        stack_file = json.loads((tmp_path / "state" / "stack.json").read_text())
+        assert stack_file["pid"] == process.pid
+    finally:
+        took = _ctrl_c_and_wait(process)
+
+    assert took < 10, f"Ctrl-C took {took:.1f} s"
+    assert process.returncode == 0, stack_output.read_text()
+    alive = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"left behind: {alive}"
+    assert not (tmp_path / "state" / "stack.json").exists()
+
+
+def test_pst_up_uses_the_servers_it_is_given(
+    tmp_path: Path, stack_output: Path, servers: TestServers, reaper: list[psutil.Process]
+) -> None:
+    database = servers.postgres.url("pst_template")
+    port = free_port()
+    env = _environment(
+        tmp_path / "state",
+        port,
+        PST_DATABASE_URL=database,
+        PST_KAFKA_BOOTSTRAP=servers.kafka.bootstrap,
+        PST_KAFKA_TOPIC_PREFIX="upgiven.",
+    )
+    process = _start(env, stack_output)
+    try:
+        _wait_for_ready(process, stack_output, timeout_s=90)
+        children = _family(process.pid)
+        reaper.extend(children)
+        commands = [" ".join(c.cmdline()) for c in children]
+        assert not any("kafka.Kafka" in c for c in commands), commands
+        assert not any(c.split()[0].endswith("/postgres") for c in commands), commands
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
+            assert answer.status == 200
+    finally:
+        _ctrl_c_and_wait(process)
+    assert process.returncode == 0, stack_output.read_text()
+    assert not (tmp_path / "state" / "postgres").exists()
+    assert not (tmp_path / "state" / "kafka").exists()
