@@ -1,10 +1,12 @@
-"""Every table of the project, for Alembic's autogenerate and the schema checks in the tests."""
+"""Every table of the project, for Alembic's autogenerate."""
 
-from shared import processed_events as _processed_events
+from services.intake import models as intake_models
+from shared import dead_letters, processed_events
 from shared.db.base import Base
-from shared.outbox import models as _outbox_models
+from shared.outbox import models as outbox_models
+from shared.roster import models as roster_models
 
 metadata = Base.metadata
 
 __all__ = ["metadata"]
-_ = (_outbox_models, _processed_events)
+_ = (intake_models, dead_letters, processed_events, outbox_models, roster_models)

@@ -1,0 +1,170 @@
+"""The events the services exchange over Kafka: small, versioned, one schema per type.
+
+Every event carries `event_id` (consumers record it, so a redelivery changes nothing),
+`event_type` (the discriminator) and `version`. The topic each type travels on is named in
+`EVENT_TOPICS`; the key is always the incident id, so one incident's events stay in order.
+Consumers are nonetheless written to tolerate reordering (revisions and state machines that
+never move backwards), because relays in several processes may interleave.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from shared.kafka.topics import Topics
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_type: str
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    version: Literal[1] = 1
+    occurred_at: AwareDatetime
+
+
+class Reporter(BaseModel):
+    """Who sent a report: a token's holder or an agency's CAD system (never a person's words)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    via: Literal["api", "cad"]
+    role: str
+    name: str
+
+
+class IncidentReported(Event):
+    """A new incident (revision 1) or new facts for a known one (revision > 1)."""
+
+    event_type: Literal["incident.reported"] = "incident.reported"
+    incident_id: uuid.UUID
+    agency: str
+    revision: int = Field(ge=1)
+    report: dict[str, Any]
+    reporter: Reporter
+
+
+class ApprovalRecorded(Event):
+    """A kck coordinator recorded that an on-duty member's Bureau Director was consulted."""
+
+    event_type: Literal["incident.approval_recorded"] = "incident.approval_recorded"
+    incident_id: uuid.UUID
+    agency: str
+    member_id: str
+    recorded_by: str
+
+
+class PageFacts(BaseModel):
+    """What a page may say about an incident: time, place, kind. Never names, never a summary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agency: str
+    occurred_at: AwareDatetime
+    time_zone: str
+    event: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+
+
+class PageRequested(Event):
+    """The dispatcher asks the notifier to reach a specialist by SMS or by voice call."""
+
+    event_type: Literal["page.requested"] = "page.requested"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    member_id: str
+    phone: str
+    channel: Literal["sms", "call"]
+    facts: PageFacts
+    remind_supervisor: bool
+    answer_by: AwareDatetime
+
+
+class PageWithdrawn(Event):
+    """The assignment no longer needs an answer (enough accepted, timed out, stood down)."""
+
+    event_type: Literal["page.withdrawn"] = "page.withdrawn"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    reason: str
+
+
+class CoordinatorAlertRaised(Event):
+    """Something a coordinator must know now (nobody left to page, a dead letter, ...)."""
+
+    event_type: Literal["coordinator.alert"] = "coordinator.alert"
+    alert_id: uuid.UUID
+    agency: str
+    incident_id: uuid.UUID | None
+    reason: str
+    message: str
+
+
+PageOutcome = Literal[
+    "sent",  # Twilio accepted the message or call
+    "delivered",  # the carrier confirmed delivery of the SMS
+    "delivery_failed",  # the SMS failed or was undelivered: call instead
+    "send_failed",  # a permanent error (invalid number, ...): move on
+    "send_uncertain",  # Twilio may or may not have sent it: do not resend, call sooner
+    "opted_out",  # the number sent STOP: call instead, tell the coordinators
+    "call_unanswered",  # the call ended with no keypress
+    "accepted",
+    "declined",
+]
+
+
+class PageOutcomeReported(Event):
+    """What became of a page, from the notifier."""
+
+    event_type: Literal["page.outcome"] = "page.outcome"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    channel: Literal["sms", "call"]
+    outcome: PageOutcome
+    detail: str | None = None
+
+
+AnyEvent = Annotated[
+    IncidentReported
+    | ApprovalRecorded
+    | PageRequested
+    | PageWithdrawn
+    | CoordinatorAlertRaised
+    | PageOutcomeReported,
+    Field(discriminator="event_type"),
+]
+_ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(raw: bytes | str) -> AnyEvent:
+    """Parse an event from its JSON; raises pydantic.ValidationError when it is not one."""
+    return _ANY_EVENT.validate_json(raw)
+
+
+def encode_event(event: Event) -> dict[str, Any]:
+    return event.model_dump(mode="json")
+
+
+def topic_for(event: Event, topics: Topics) -> str:
+    """The one topic each event type travels on."""
+    match event:
+        case IncidentReported() | ApprovalRecorded():
+            return topics.incidents
+        case PageRequested() | PageWithdrawn() | CoordinatorAlertRaised():
+            return topics.page_commands
+        case PageOutcomeReported():
+            return topics.page_outcomes
+    raise TypeError(f"no topic for {type(event).__name__}")
+
+
+def event_key(event: Event) -> str:
+    """Every event is keyed by its incident, or by its agency when it has none."""
+    incident_id = getattr(event, "incident_id", None)
+    if incident_id is not None:
+        return str(incident_id)
+    return str(getattr(event, "agency", "none"))

@@ -1,0 +1,165 @@
+"""Running a Kafka consumer at least once: commit only after the handler's transaction.
+
+The handler owns one database transaction per event and records the event's id in it, so a
+redelivery after a crash changes nothing. Transient failures (the database or broker away) are
+retried in place without committing; an event that cannot be handled (it does not parse, or it
+keeps failing) is dead-lettered, so an activation is never dropped silently, and consumption
+moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from shared.clock import Clock
+from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import unit_of_work
+from shared.dead_letters import record_dead_letter
+from shared.events import AnyEvent, parse_event
+from shared.kafka.topics import Topics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AnyEvent], Awaitable[None]]
+
+ATTEMPTS_BEFORE_DEAD_LETTER = 5
+
+
+class PermanentEventError(Exception):
+    """The event can never be handled as it is: dead-letter it."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Failures that go away by themselves: retry them for as long as it takes."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OSError | TimeoutError | ConnectionError | KafkaError)
+
+
+@dataclass
+class ConsumerRunner:
+    name: str
+    consumer_factory: Callable[[], AIOKafkaConsumer]
+    subscribe_to: list[str]
+    handle: Handler
+    sessions: SessionFactory
+    topics: Topics
+    clock: Clock
+    max_backoff_s: float = 10.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            consumer = self.consumer_factory()
+            consumer.subscribe(self.subscribe_to, listener=CommitOnRevoke(self.name))
+            try:
+                await consumer.start()
+                await self._consume(consumer, stop)
+            except KafkaError as error:
+                log.warning("consumer lost the broker; reconnecting",
+                            extra={"consumer": self.name, "error": repr(error)})
+                await _sleep_unless(stop, 1.0)
+            finally:
+                try:
+                    async with asyncio.timeout(5):
+                        await consumer.stop()
+                except Exception as error:  # never wedge shutdown on a dead broker
+                    log.warning("consumer did not stop cleanly", extra={"error": repr(error)})
+
+    async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=100)
+            for partition, records in batches.items():
+                done: int | None = None
+                for record in records:
+                    if not await self._handle_until_done(record, stop):
+                        break
+                    done = record.offset + 1
+                if done is not None:
+                    await consumer.commit({partition: done})
+                if stop.is_set():
+                    return
+
+    async def _handle_until_done(self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event) -> bool:
+        """True once the record is handled or dead-lettered; False if stopped first."""
+        attempts = 0
+        backoff = 0.1
+        while not stop.is_set():
+            attempts += 1
+            try:
+                event = parse_event(record.value or b"")
+            except ValidationError as error:
+                await self._dead_letter(record, f"not a valid event: {error}")
+                return True
+            try:
+                await self.handle(event)
+                return True
+            except PermanentEventError as error:
+                await self._dead_letter(record, str(error))
+                return True
+            except Exception as error:
+                if not is_transient(error) and attempts >= ATTEMPTS_BEFORE_DEAD_LETTER:
+                    log.exception("handler keeps failing", extra={"consumer": self.name})
+                    await self._dead_letter(record, f"failed {attempts} times: {error!r}")
+                    return True
+                log.warning("handler failed; retrying",
+                            extra={"consumer": self.name, "error": repr(error),
+                                   "attempt": attempts})
+                await _sleep_unless(stop, backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+        return False
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                async with unit_of_work(self.sessions) as session:
+                    await record_dead_letter(
+                        session,
+                        self.topics,
+                        consumer=self.name,
+                        topic=record.topic,
+                        partition=record.partition,
+                        offset=record.offset,
+                        key=record.key.decode(errors="replace") if record.key else None,
+                        value=(record.value or b"").decode(errors="replace"),
+                        error=error[:4000],
+                        at=self.clock.now(),
+                    )
+                    await session.commit()
+                return
+            except Exception as failure:
+                if not is_transient(failure):
+                    raise
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+
+
+class CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Logs rebalances; offsets are committed after every batch, so nothing is pending here."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        log.info("partitions revoked", extra={"consumer": self._name, "count": len(revoked)})
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("partitions assigned", extra={"consumer": self._name, "count": len(assigned)})
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,196 @@
+"""The outbox relay: publishes committed outbox rows to Kafka and marks them sent.
+
+Every service process runs one. Rows are claimed with `FOR UPDATE SKIP LOCKED` on the status
+column (never by "id greater than the last one seen": sequence values commit out of order), so
+relays in several processes share the work and a row is published by one of them at a time.
+A row is marked sent only after Kafka acknowledged it (idempotent producer, acks=all); a crash in
+between publishes it again, which consumers absorb by event id. With the broker down, rows stay
+pending and are published when it returns; a producer that failed is closed and built anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.clock import Clock
+from shared.db.engine import SessionFactory
+from shared.outbox.enqueue import NOTIFY_CHANNEL
+from shared.outbox.models import PENDING, SENT, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("pst_outbox_published_total", "Outbox rows published to Kafka", ["service"])
+FAILURES = Counter("pst_outbox_publish_failures_total", "Failed outbox batches", ["service"])
+BACKLOG = Gauge("pst_outbox_backlog", "Pending outbox rows seen by the last poll", ["service"])
+
+ProducerFactory = Callable[[], AIOKafkaProducer]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        sessions: SessionFactory,
+        producer_factory: ProducerFactory,
+        clock: Clock,
+        batch_size: int = 500,
+        send_timeout_s: float = 10.0,
+        poll_interval_s: float = 0.5,
+        keep_sent_for: timedelta = timedelta(days=7),
+    ) -> None:
+        self._service = service
+        self._engine = engine
+        self._sessions = sessions
+        self._producer_factory = producer_factory
+        self._clock = clock
+        self._batch_size = batch_size
+        self._send_timeout_s = send_timeout_s
+        self._poll_interval_s = poll_interval_s
+        self._keep_sent_for = keep_sent_for
+        self._producer: AIOKafkaProducer | None = None
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until `stop` is set; failures are logged and retried with backoff."""
+        backoff = self._poll_interval_s
+        polls = 0
+        try:
+            while not stop.is_set():
+                await self._ensure_listener()
+                self._wake.clear()
+                try:
+                    published = await self.publish_pending()
+                    backoff = self._poll_interval_s
+                except Exception as error:  # the relay must outlive any outage
+                    FAILURES.labels(self._service).inc()
+                    log.warning("outbox publish failed; will retry", extra={"error": repr(error)})
+                    await self._drop_producer()
+                    await _wait_either(stop, None, backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                polls += 1
+                if polls % 1000 == 0:
+                    await self._purge_sent()
+                if published < self._batch_size:
+                    await _wait_either(stop, self._wake, self._poll_interval_s)
+        finally:
+            await self._drop_producer()
+            await self._close_listener()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self._sessions() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(OutboxMessage)
+                        .where(OutboxMessage.status == PENDING)
+                        .order_by(OutboxMessage.id)
+                        .limit(self._batch_size)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            BACKLOG.labels(self._service).set(len(rows))
+            if not rows:
+                await session.rollback()
+                return 0
+            producer = await self._ready_producer()
+            async with asyncio.timeout(self._send_timeout_s):
+                deliveries = [
+                    await producer.send(
+                        row.topic,
+                        value=json.dumps(row.payload, separators=(",", ":")).encode(),
+                        key=row.key.encode(),
+                        headers=[("event_type", row.event_type.encode())],
+                    )
+                    for row in rows
+                ]
+                await asyncio.gather(*deliveries)
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in rows]))
+                .values(status=SENT, sent_at=self._clock.now(), attempts=OutboxMessage.attempts + 1)
+            )
+            await session.commit()
+        PUBLISHED.labels(self._service).inc(len(rows))
+        return len(rows)
+
+    async def _ready_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self._producer_factory()
+            try:
+                async with asyncio.timeout(self._send_timeout_s):
+                    await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _drop_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                async with asyncio.timeout(5):
+                    await producer.stop()
+            except Exception as error:  # a wedged producer is abandoned, not awaited forever
+                log.warning("could not stop the Kafka producer", extra={"error": repr(error)})
+
+    async def _purge_sent(self) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.status == SENT,
+                    OutboxMessage.sent_at < self._clock.now() - self._keep_sent_for,
+                )
+            )
+            await session.commit()
+
+    async def _ensure_listener(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            self._listener = await asyncpg.connect(dsn, timeout=5)
+            await self._listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            self._listener = None
+            log.info("outbox listener unavailable; polling", extra={"error": repr(error)})
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            try:
+                await asyncio.wait_for(listener.close(), 2)
+            except (OSError, asyncpg.PostgresError, TimeoutError):
+                listener.terminate()
+
+
+async def _wait_either(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: float) -> None:
+    waiters = [asyncio.create_task(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.create_task(wake.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
