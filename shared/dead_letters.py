@@ -80,6 +80,11 @@ async def record_dead_letter(
     DEAD_LETTERS.labels(consumer, topic).inc()
     log.error(
         "event could not be handled: dead-lettered for a person to look at",
-        extra={"alert": True, "consumer": consumer, "topic": topic, "offset": offset,
-               "error": error},
+        extra={
+            "alert": True,
+            "consumer": consumer,
+            "topic": topic,
+            "offset": offset,
+            "error": error,
+        },
     )

@@ -8,6 +8,7 @@ at any moment loses nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -36,16 +37,14 @@ class ServiceLoops:
                 raise
             except Exception:
                 log.exception("service loop crashed; restarting it", extra={"loop": name})
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), 1.0)
-                except TimeoutError:
-                    pass
 
     async def close(self, timeout_s: float = 5.0) -> None:
         self.stop.set()
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(self._tasks.values(), timeout=timeout_s)
+        _done, pending = await asyncio.wait(self._tasks.values(), timeout=timeout_s)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

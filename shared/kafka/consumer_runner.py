@@ -10,6 +10,7 @@ moves on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -66,8 +67,10 @@ class ConsumerRunner:
                 await consumer.start()
                 await self._consume(consumer, stop)
             except KafkaError as error:
-                log.warning("consumer lost the broker; reconnecting",
-                            extra={"consumer": self.name, "error": repr(error)})
+                log.warning(
+                    "consumer lost the broker; reconnecting",
+                    extra={"consumer": self.name, "error": repr(error)},
+                )
                 await _sleep_unless(stop, 1.0)
             finally:
                 try:
@@ -90,7 +93,9 @@ class ConsumerRunner:
                 if stop.is_set():
                     return
 
-    async def _handle_until_done(self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event) -> bool:
+    async def _handle_until_done(
+        self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event
+    ) -> bool:
         """True once the record is handled or dead-lettered; False if stopped first."""
         attempts = 0
         backoff = 0.1
@@ -112,9 +117,10 @@ class ConsumerRunner:
                     log.exception("handler keeps failing", extra={"consumer": self.name})
                     await self._dead_letter(record, f"failed {attempts} times: {error!r}")
                     return True
-                log.warning("handler failed; retrying",
-                            extra={"consumer": self.name, "error": repr(error),
-                                   "attempt": attempts})
+                log.warning(
+                    "handler failed; retrying",
+                    extra={"consumer": self.name, "error": repr(error), "attempt": attempts},
+                )
                 await _sleep_unless(stop, backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
         return False
@@ -159,7 +165,5 @@ class CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
