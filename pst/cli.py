@@ -18,6 +18,9 @@ COMMAND_MODULES = (
     "pst.commands.classify",
     "pst.commands.migrate",
     "pst.commands.topics",
+    "pst.commands.token",
+    "pst.commands.cad_secret",
+    "pst.commands.roster",
 )
 
 

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=Path(".state"), description="where the local stack keeps its data between runs"
     )
     log_level: str = "INFO"
+    token_rate_per_s: float = Field(
+        default=20, gt=0, description="requests a second one bearer token may make (burst 3x)"
+    )
+    cad_rate_per_s: float = Field(
+        default=2000, gt=0, description="webhooks a second one agency's CAD may send (burst 2x)"
+    )
 
     @field_validator("database_url")
     @classmethod

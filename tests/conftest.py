@@ -18,7 +18,7 @@ from shared.clock import ManualClock
 from shared.kafka.clients import ensure_topics
 from shared.kafka.topics import Topics
 from shared.settings import Settings
-from tests.harness.servers import TestServers
+from tests.harness.servers import SessionServers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -32,8 +32,8 @@ def _no_pst_settings_from_the_environment() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[TestServers]:
-    started = TestServers.start()
+def servers() -> Iterator[SessionServers]:
+    started = SessionServers.start()
     try:
         yield started
     finally:
@@ -41,14 +41,14 @@ def servers() -> Iterator[TestServers]:
 
 
 @pytest.fixture
-async def database_url(servers: TestServers) -> AsyncIterator[str]:
+async def database_url(servers: SessionServers) -> AsyncIterator[str]:
     name = await servers.fresh_database()
     yield servers.postgres.url(name)
     await servers.drop_database(name)
 
 
 @pytest.fixture
-async def topics(servers: TestServers) -> Topics:
+async def topics(servers: SessionServers) -> Topics:
     created = Topics(prefix=f"t{uuid.uuid4().hex[:10]}.")
     await ensure_topics(servers.kafka.bootstrap, created.specs())
     return created
@@ -56,12 +56,13 @@ async def topics(servers: TestServers) -> Topics:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 20, 22, 14, tzinfo=UTC))
+    """46 minutes after the shared examples' incidents (2026-11-20T22:14-06:00)."""
+    return ManualClock(datetime(2026, 11, 21, 5, 0, tzinfo=UTC))
 
 
 @pytest.fixture
 def settings(
-    servers: TestServers,
+    servers: SessionServers,
     database_url: str,
     topics: Topics,
     tmp_path_factory: pytest.TempPathFactory,

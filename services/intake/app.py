@@ -7,8 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from services.intake.context import IntakeContext
+from services.intake.openapi import install_openapi
+from services.intake.request_limits import BodySizeLimit, RateLimiter
+from services.intake.routes import intake_router
 from shared.clock import Clock, SystemClock
 from shared.http.service_app import build_service_app
+from shared.kafka.clients import build_producer
+from shared.loops import ServiceLoops
+from shared.outbox.relay import OutboxRelay
+from shared.policy import AgencyRegistry, load_registry
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -22,23 +30,52 @@ def create_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
+    registry: AgencyRegistry | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    run_relay: bool = True,
 ) -> FastAPI:
-    """`extra_routers` lets the local stack serve the notifier's webhooks on the same port."""
+    """`extra_routers` lets the local stack serve the notifier's webhooks on the same port;
+    `run_relay=False` lets a test publish the outbox itself."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime.open("intake", settings, clock or SystemClock())
         app.state.runtime = runtime
+        app.state.intake = IntakeContext(
+            runtime=runtime,
+            registry=registry or load_registry(),
+            token_limiter=RateLimiter(
+                per_second=settings.token_rate_per_s, burst=int(settings.token_rate_per_s * 3)
+            ),
+            cad_limiter=RateLimiter(
+                per_second=settings.cad_rate_per_s, burst=int(settings.cad_rate_per_s * 2)
+            ),
+        )
+        loops = ServiceLoops()
+        if run_relay:
+            relay = OutboxRelay(
+                service="intake",
+                engine=runtime.engine,
+                sessions=runtime.sessions,
+                producer_factory=lambda: build_producer(
+                    runtime.kafka_bootstrap, client_id="pst-intake-relay"
+                ),
+                clock=runtime.clock,
+            )
+            loops.start("outbox-relay", relay.run)
         try:
             yield
         finally:
+            await loops.close()
             await runtime.close()
 
-    return build_service_app(
+    app = build_service_app(
         service="intake",
         title="PST activation: intake",
         description=DESCRIPTION,
         lifespan=lifespan,
-        routers=list(extra_routers),
+        routers=[intake_router(), *extra_routers],
     )
+    app.add_middleware(BodySizeLimit)
+    install_openapi(app)
+    return app

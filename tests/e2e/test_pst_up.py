@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from pst.localstack.ports import free_port
-from tests.harness.servers import TestServers
+from tests.harness.servers import SessionServers
 
 READY_LINE = "PST activation stack is ready"
 
@@ -108,7 +108,7 @@ def test_pst_up_starts_everything_and_ctrl_c_stops_everything(
 
 
 def test_pst_up_uses_the_servers_it_is_given(
-    tmp_path: Path, stack_output: Path, servers: TestServers, reaper: list[psutil.Process]
+    tmp_path: Path, stack_output: Path, servers: SessionServers, reaper: list[psutil.Process]
 ) -> None:
     database = servers.postgres.url("pst_template")
     port = free_port()

@@ -24,13 +24,13 @@ TEMPLATE_DATABASE = "pst_template"
 
 
 @dataclass
-class TestServers:
+class SessionServers:
     root: Path
     postgres: LocalPostgres
     kafka: LocalKafka
 
     @classmethod
-    def start(cls) -> TestServers:
+    def start(cls) -> SessionServers:
         root = Path(tempfile.mkdtemp(prefix="pst-test-"))
         libs = ensure_kafka_jars()
         postgres = LocalPostgres(

@@ -1,0 +1,21 @@
+"""What intake's routes and handlers are given: built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from services.intake.credentials import Caller
+from services.intake.request_limits import RateLimiter
+from shared.policy import AgencyRegistry
+from shared.runtime import ServiceRuntime
+
+TOKEN_CACHE_SECONDS = 30.0
+
+
+@dataclass
+class IntakeContext:
+    runtime: ServiceRuntime
+    registry: AgencyRegistry
+    token_limiter: RateLimiter
+    cad_limiter: RateLimiter
+    token_cache: dict[str, tuple[Caller, float]] = field(default_factory=dict)
