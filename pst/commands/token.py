@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         return fail("token issue", str(error))
     print(token)
     print(
-        f"issued by {getpass.getuser()}: keep it secret; it is not stored, it cannot be shown again",
+        f"issued by {getpass.getuser()}: keep it secret; it is not stored and is never shown again",
         file=sys.stderr,
     )
     return 0
