@@ -8,7 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from shared.errors import CallerError
+
+RETRY_AFTER_S = 5
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             status_code=error.status_code, content={"detail": error.detail}, headers=error.headers
         )
+
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        """The database is away or saturated: nothing was stored, so say so and ask for a
+        retry (CAD systems retry on 503); not the caller's fault, and not a bug either."""
+        log.warning(
+            "database unavailable; request refused with 503",
+            extra={"path": request.url.path, "error": type(error).__name__},
+        )
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "temporarily unable to reach the database; nothing was stored"},
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    for failure in (PoolTimeout, OperationalError, InterfaceError, ConnectionError):
+        app.add_exception_handler(failure, unavailable)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import Event, encode_event, event_key, topic_for
 from shared.kafka.topics import Topics
 from shared.outbox.models import OutboxMessage
 
-NOTIFY_CHANNEL = "pst_outbox"
+WRITTEN_FLAG = "pst_outbox_written"
 
 
 async def enqueue(session: AsyncSession, topics: Topics, *events: Event) -> None:
     """Add the events to the outbox; they are published only if the transaction commits.
 
-    The NOTIFY is delivered at commit too, and wakes the relays at once instead of at their
-    next poll.
+    The connection is flagged so that its commit wakes this process's relay at once (see
+    `OutboxRelay`); relays in other processes find the rows at their next poll. (A NOTIFY would
+    wake them all, but PostgreSQL serialises the commits of notifying transactions.)
     """
     for event in events:
         session.add(
@@ -28,4 +28,5 @@ async def enqueue(session: AsyncSession, topics: Topics, *events: Event) -> None
             )
         )
     if events:
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        connection = await session.connection()
+        connection.info[WRITTEN_FLAG] = True

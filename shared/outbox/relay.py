@@ -3,7 +3,8 @@
 Every service process runs one. Rows are claimed with `FOR UPDATE SKIP LOCKED` on the status
 column (never by "id greater than the last one seen": sequence values commit out of order), so
 relays in several processes share the work and a row is published by one of them at a time.
-A row is marked sent only after Kafka acknowledged it (idempotent producer, acks=all); a crash in
+This process's commits that wrote to the outbox wake its relay at once; rows written elsewhere
+are found at the next poll. A row is marked sent only after Kafka acknowledged it (idempotent producer, acks=all); a crash in
 between publishes it again, which consumers absorb by event id. With the broker down, rows stay
 pending and are published when it returns; a producer that failed is closed and built anew.
 """
@@ -16,15 +17,15 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
 from shared.db.engine import SessionFactory
-from shared.outbox.enqueue import NOTIFY_CHANNEL
+from shared.outbox.enqueue import WRITTEN_FLAG
 from shared.outbox.models import PENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -61,15 +62,15 @@ class OutboxRelay:
         self._keep_sent_for = keep_sent_for
         self._producer: AIOKafkaProducer | None = None
         self._wake = asyncio.Event()
-        self._listener: asyncpg.Connection | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; failures are logged and retried with backoff."""
         backoff = self._poll_interval_s
         polls = 0
+        event.listen(self._engine.sync_engine, "commit", self._on_commit)
+        event.listen(self._engine.sync_engine, "rollback", self._on_rollback)
         try:
             while not stop.is_set():
-                await self._ensure_listener()
                 self._wake.clear()
                 try:
                     published = await self.publish_pending()
@@ -87,8 +88,9 @@ class OutboxRelay:
                 if published < self._batch_size:
                     await _wait_either(stop, self._wake, self._poll_interval_s)
         finally:
+            event.remove(self._engine.sync_engine, "commit", self._on_commit)
+            event.remove(self._engine.sync_engine, "rollback", self._on_rollback)
             await self._drop_producer()
-            await self._close_listener()
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""
@@ -162,27 +164,13 @@ class OutboxRelay:
             )
             await session.commit()
 
-    async def _ensure_listener(self) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        try:
-            self._listener = await asyncpg.connect(dsn, timeout=5)
-            await self._listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-            self._listener = None
-            log.info("outbox listener unavailable; polling", extra={"error": repr(error)})
+    def _on_commit(self, connection: Connection) -> None:
+        """A transaction of this process that wrote to the outbox committed: publish now."""
+        if connection.info.pop(WRITTEN_FLAG, False):
+            self._wake.set()
 
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _close_listener(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            try:
-                await asyncio.wait_for(listener.close(), 2)
-            except (OSError, asyncpg.PostgresError, TimeoutError):
-                listener.terminate()
+    def _on_rollback(self, connection: Connection) -> None:
+        connection.info.pop(WRITTEN_FLAG, None)
 
 
 async def _wait_either(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: float) -> None:

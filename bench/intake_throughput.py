@@ -1,0 +1,124 @@
+"""Intake throughput: the highest sustained rate of accepted reports with p99 under 100 ms.
+
+    .venv/bin/python bench/intake_throughput.py [--rates 250,500,...] [--seconds 8]
+
+Runs `pst up` (its own PostgreSQL, Kafka and services), then sends bearer-token reports at each
+rate in turn, open-loop (requests start on schedule whether or not earlier ones finished), each
+a new incident. Prints one JSON line: per step the achieved rate and latency percentiles, and
+the best step that held p99 under 100 ms with every report accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from bench.harness import machine, percentile, pst_up, roster
+
+
+def report(number: int, occurred_at: str) -> dict[str, Any]:
+    return {
+        "agency": "kcmo",
+        "external_id": f"TP-{number:09d}",
+        "occurred_at": occurred_at,
+        "event": "line_of_duty_death",
+        "persons": [{"kind": "member", "member_id": f"X{number}", "outcome": "death"}],
+        "location": {"lat": 39.0997, "lon": -94.5786},
+    }
+
+
+async def step(url: str, token: str, rate: int, seconds: float, first: int) -> dict[str, Any]:
+    occurred_at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    bodies = [
+        json.dumps(report(first + n, occurred_at)).encode() for n in range(int(rate * seconds))
+    ]
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    connector = aiohttp.TCPConnector(limit=512)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def send(body: bytes) -> None:
+            started = time.perf_counter()
+            try:
+                async with session.post(f"{url}/v1/incidents", data=body, headers=headers) as r:
+                    await r.read()
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+            except aiohttp.ClientError:
+                statuses[0] = statuses.get(0, 0) + 1
+            latencies.append(time.perf_counter() - started)
+
+        begun = time.perf_counter()
+        tasks = []
+        for n, body in enumerate(bodies):
+            delay = begun + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(body)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begun
+    accepted = statuses.get(202, 0)
+    return {
+        "target_per_s": rate,
+        "achieved_per_s": round(accepted / elapsed, 1),
+        "sent": len(bodies),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+    }
+
+
+async def run(url: str, token: str, rates: list[int], seconds: float) -> list[dict[str, Any]]:
+    results = []
+    first = 0
+    await step(url, token, 50, 2, 10_000_000)  # warm up connections and caches
+    for rate in rates:
+        results.append(await step(url, token, rate, seconds, first))
+        first += int(rate * seconds)
+        await asyncio.sleep(2)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rates", default="250,500,750,1000,1500,2000")
+    parser.add_argument("--seconds", type=float, default=8)
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",")]
+    with pst_up({"PST_TOKEN_RATE_PER_S": "100000"}) as stack:
+        token = stack.pst(
+            "token", "issue", "--agency", "kcmo", "--role", "commander", "--name", "bench"
+        )
+        stack.pst(
+            "roster",
+            "import",
+            "--agency",
+            "kcmo",
+            "-",
+            stdin=json.dumps(roster("kcmo", 20)).encode(),
+        )
+        steps = asyncio.run(run(stack.url, token, rates, args.seconds))
+    held = [s for s in steps if s["p99_ms"] < 100 and set(s["statuses"]) == {"202"}]
+    best = max(held, key=lambda s: s["achieved_per_s"]) if held else None
+    print(
+        json.dumps(
+            {
+                "bench": "intake_throughput",
+                "best_sustained_per_s": best["achieved_per_s"] if best else 0,
+                "target_per_s": 1500,
+                "steps": steps,
+                "machine": machine(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
