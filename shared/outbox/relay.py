@@ -4,9 +4,10 @@ Every service process runs one. Rows are claimed with `FOR UPDATE SKIP LOCKED` o
 column (never by "id greater than the last one seen": sequence values commit out of order), so
 relays in several processes share the work and a row is published by one of them at a time.
 This process's commits that wrote to the outbox wake its relay at once; rows written elsewhere
-are found at the next poll. A row is marked sent only after Kafka acknowledged it (idempotent producer, acks=all); a crash in
-between publishes it again, which consumers absorb by event id. With the broker down, rows stay
-pending and are published when it returns; a producer that failed is closed and built anew.
+are found at the next poll. A row is marked sent only after Kafka acknowledged it (idempotent
+producer, acks=all); a crash in between publishes it again, which consumers absorb by event id.
+With the broker down, rows stay pending and are published when it returns; a producer that
+failed is closed and built anew.
 """
 
 from __future__ import annotations
