@@ -1,5 +1,5 @@
-"""The dispatcher's composition root: its consumer and timers run in the app's lifespan,
-beside the probes that report on them."""
+"""The dispatcher's composition root: its consumer, timers and outbox relay run in the app's
+lifespan, beside the probes that report on them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.dispatcher.bootstrap import build_dispatcher, start_loops
 from shared.clock import Clock, SystemClock
 from shared.http.service_app import build_service_app
+from shared.policy import AgencyRegistry, load_registry
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
@@ -19,14 +21,19 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, registry: AgencyRegistry | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        agencies = registry or load_registry()
         runtime = ServiceRuntime.open("dispatcher", settings, clock or SystemClock())
         app.state.runtime = runtime
+        loops = start_loops(build_dispatcher(runtime, agencies))
         try:
             yield
         finally:
+            await loops.close()
             await runtime.close()
 
     return build_service_app(

@@ -9,24 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.dispatcher.assignment_states import AssignmentState
-
-
-class SpecialistStatus(StrEnum):
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
-    REMOVED = "removed"
-
-
-class OnDutyRule(StrEnum):
-    """How an agency lets an on-duty specialist be paged (CONTRACT §2), named in agency data."""
-
-    AFTER_OFF_DUTY = "after_off_duty"
-    """kcmo 830: paged only after every eligible off-duty one; reminded to tell the supervisor."""
-
-    REQUIRES_APPROVAL = "requires_approval"
-    """kck FOP #4 §F.1: waits in `awaiting_approval` until the Bureau Director is consulted."""
+from shared.policy.model import OnDutySpecialistRule
+from shared.roster.entry import SpecialistStatus
 
 
 class Ineligibility(StrEnum):
@@ -180,23 +164,23 @@ def rank(candidates: Sequence[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=_order_key)
 
 
-def _paging_order(ranked: Sequence[Candidate], rule: OnDutyRule) -> list[Candidate]:
-    if rule is OnDutyRule.AFTER_OFF_DUTY:
+def _paging_order(ranked: Sequence[Candidate], rule: OnDutySpecialistRule) -> list[Candidate]:
+    if rule is OnDutySpecialistRule.AFTER_OFF_DUTY:
         off_duty = [c for c in ranked if not c.specialist.on_duty]
         on_duty = [c for c in ranked if c.specialist.on_duty]
         return off_duty + on_duty
     return list(ranked)
 
 
-def _pick(candidate: Candidate, rule: OnDutyRule) -> Pick:
+def _pick(candidate: Candidate, rule: OnDutySpecialistRule) -> Pick:
     on_duty = candidate.specialist.on_duty
-    needs_approval = on_duty and rule is OnDutyRule.REQUIRES_APPROVAL
+    needs_approval = on_duty and rule is OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT
     return Pick(
         member_id=candidate.member_id,
         initial_state=(
             AssignmentState.AWAITING_APPROVAL if needs_approval else AssignmentState.PAGED
         ),
-        remind_supervisor=on_duty and rule is OnDutyRule.AFTER_OFF_DUTY,
+        remind_supervisor=on_duty and rule is OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
 
 
@@ -205,7 +189,7 @@ def plan_pages(
     *,
     specialists: int,
     open_assignments: int,
-    on_duty_rule: OnDutyRule,
+    on_duty_rule: OnDutySpecialistRule,
 ) -> StaffingPlan:
     """Who to assign now so that the incident's open assignments reach N = `specialists`.
 
@@ -239,7 +223,7 @@ def plan_replacement(
     *,
     specialists: int,
     open_assignments: int,
-    on_duty_rule: OnDutyRule,
+    on_duty_rule: OnDutySpecialistRule,
 ) -> StaffingPlan:
     """After a page is declined or timed out: the next specialist to page, or, when no one is
     left, a shortfall that tells the caller to alert the coordinators.

@@ -15,16 +15,16 @@ from services.dispatcher.selection import (
     ActivationHistory,
     Candidate,
     Ineligibility,
-    OnDutyRule,
     Pick,
     Specialist,
-    SpecialistStatus,
     eligible,
     ineligibility,
     plan_pages,
     plan_replacement,
     rank,
 )
+from shared.policy import OnDutySpecialistRule
+from shared.roster.entry import SpecialistStatus
 
 NOW = datetime(2026, 11, 20, 22, 14, tzinfo=UTC)
 
@@ -257,7 +257,7 @@ def test_rank_is_a_permutation_that_ignores_the_input_order(
 def test_the_first_n_are_paged() -> None:
     ranked = rank([candidate("m1"), candidate("m2"), candidate("m3")])
     plan = plan_pages(
-        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutyRule.AFTER_OFF_DUTY
+        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY
     )
     assert plan.picks == (
         Pick("m1", AssignmentState.PAGED, remind_supervisor=False),
@@ -274,7 +274,7 @@ def test_never_more_than_n_are_open(open_assignments: int, expected: int) -> Non
         ranked,
         specialists=2,
         open_assignments=open_assignments,
-        on_duty_rule=OnDutyRule.REQUIRES_APPROVAL,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert len(plan.picks) == expected
     assert plan.shortfall == 0
@@ -284,10 +284,10 @@ def test_never_more_than_n_are_open(open_assignments: int, expected: int) -> Non
     pools,
     st.integers(0, 12),
     st.integers(0, 12),
-    st.sampled_from(OnDutyRule),
+    st.sampled_from(OnDutySpecialistRule),
 )
 def test_picks_never_take_the_open_count_above_n(
-    pool: list[Candidate], specialists: int, open_assignments: int, rule: OnDutyRule
+    pool: list[Candidate], specialists: int, open_assignments: int, rule: OnDutySpecialistRule
 ) -> None:
     plan = plan_pages(
         rank(pool), specialists=specialists, open_assignments=open_assignments, on_duty_rule=rule
@@ -302,7 +302,7 @@ def test_picks_never_take_the_open_count_above_n(
 def test_additional_specialists_raise_n() -> None:
     ranked = rank([candidate(f"m{i}") for i in range(5)])
     plan = plan_pages(
-        ranked, specialists=4, open_assignments=1, on_duty_rule=OnDutyRule.AFTER_OFF_DUTY
+        ranked, specialists=4, open_assignments=1, on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY
     )
     assert pick_ids(plan.picks) == ["m0", "m1", "m2"]
 
@@ -310,7 +310,10 @@ def test_additional_specialists_raise_n() -> None:
 def test_kck_on_duty_pick_waits_for_approval_and_off_duty_is_paged() -> None:
     ranked = rank([candidate("on", on_duty=True), candidate("off")])
     plan = plan_pages(
-        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutyRule.REQUIRES_APPROVAL
+        ranked,
+        specialists=2,
+        open_assignments=0,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert plan.picks == (
         Pick("off", AssignmentState.PAGED, remind_supervisor=False),
@@ -321,7 +324,10 @@ def test_kck_on_duty_pick_waits_for_approval_and_off_duty_is_paged() -> None:
 def test_kck_awaiting_approval_counts_as_open() -> None:
     ranked = rank([candidate("m3"), candidate("m4")])
     plan = plan_pages(
-        ranked, specialists=2, open_assignments=2, on_duty_rule=OnDutyRule.REQUIRES_APPROVAL
+        ranked,
+        specialists=2,
+        open_assignments=2,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert plan.picks == ()
 
@@ -333,7 +339,7 @@ def test_kck_keeps_the_contract_order_with_an_on_duty_one_ahead_of_a_busy_off_du
         rank([busy_off_duty, free_on_duty]),
         specialists=1,
         open_assignments=0,
-        on_duty_rule=OnDutyRule.REQUIRES_APPROVAL,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert plan.picks == (Pick("b", AssignmentState.AWAITING_APPROVAL, remind_supervisor=False),)
 
@@ -345,7 +351,7 @@ def test_kcmo_on_duty_comes_only_after_every_off_duty_one() -> None:
     ranked = rank([busy_off_duty, free_on_duty, other_off_duty])
     assert ids(ranked) == ["b", "c", "a"]
     plan = plan_pages(
-        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutyRule.AFTER_OFF_DUTY
+        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY
     )
     assert pick_ids(plan.picks) == ["c", "a"]
 
@@ -353,7 +359,7 @@ def test_kcmo_on_duty_comes_only_after_every_off_duty_one() -> None:
 def test_kcmo_pages_an_on_duty_one_with_the_supervisor_reminder_once_off_duty_run_out() -> None:
     ranked = rank([candidate("on", on_duty=True), candidate("off")])
     plan = plan_pages(
-        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutyRule.AFTER_OFF_DUTY
+        ranked, specialists=2, open_assignments=0, on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY
     )
     assert plan.picks == (
         Pick("off", AssignmentState.PAGED, remind_supervisor=False),
@@ -369,7 +375,7 @@ def test_kcmo_never_picks_on_duty_while_an_off_duty_one_is_left(
         rank(pool),
         specialists=specialists,
         open_assignments=open_assignments,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     by_id = {c.member_id: c for c in pool}
     picked = pick_ids(plan.picks)
@@ -384,7 +390,7 @@ def test_too_few_eligible_alerts_the_coordinators_with_the_shortfall() -> None:
         rank([candidate("m1")]),
         specialists=3,
         open_assignments=0,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert pick_ids(plan.picks) == ["m1"]
     assert plan.shortfall == 2
@@ -396,7 +402,7 @@ def test_no_specialists_wanted_is_no_picks_and_no_alert() -> None:
         rank([candidate("m1")]),
         specialists=0,
         open_assignments=0,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert plan.picks == ()
     assert not plan.alert_coordinators
@@ -408,7 +414,7 @@ def test_a_member_twice_in_the_ranked_list_is_refused() -> None:
             [candidate("m1"), candidate("m1")],
             specialists=2,
             open_assignments=0,
-            on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+            on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
         )
 
 
@@ -419,7 +425,7 @@ def test_negative_counts_are_refused(specialists: int, open_assignments: int) ->
             [],
             specialists=specialists,
             open_assignments=open_assignments,
-            on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+            on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
         )
 
 
@@ -435,7 +441,11 @@ def test_a_naive_last_acceptance_is_refused() -> None:
 def test_a_decline_or_timeout_pages_the_next_eligible_one(closed: AssignmentState) -> None:
     remaining = rank([candidate("m4"), candidate("m3")])
     plan = plan_replacement(
-        closed, remaining, specialists=2, open_assignments=1, on_duty_rule=OnDutyRule.AFTER_OFF_DUTY
+        closed,
+        remaining,
+        specialists=2,
+        open_assignments=1,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert plan.picks == (Pick("m3", AssignmentState.PAGED, remind_supervisor=False),)
     assert not plan.alert_coordinators
@@ -444,7 +454,11 @@ def test_a_decline_or_timeout_pages_the_next_eligible_one(closed: AssignmentStat
 @pytest.mark.parametrize("closed", [AssignmentState.DECLINED, AssignmentState.TIMED_OUT])
 def test_when_no_one_is_left_the_coordinators_are_alerted(closed: AssignmentState) -> None:
     plan = plan_replacement(
-        closed, [], specialists=2, open_assignments=1, on_duty_rule=OnDutyRule.REQUIRES_APPROVAL
+        closed,
+        [],
+        specialists=2,
+        open_assignments=1,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert plan.picks == ()
     assert plan.shortfall == 1
@@ -457,7 +471,7 @@ def test_a_kck_replacement_who_is_on_duty_waits_for_approval() -> None:
         [candidate("on", on_duty=True)],
         specialists=2,
         open_assignments=1,
-        on_duty_rule=OnDutyRule.REQUIRES_APPROVAL,
+        on_duty_rule=OnDutySpecialistRule.AFTER_BUREAU_DIRECTOR_CONSULT,
     )
     assert plan.picks == (Pick("on", AssignmentState.AWAITING_APPROVAL, remind_supervisor=False),)
 
@@ -468,7 +482,7 @@ def test_a_cancelled_assignment_is_not_replaced() -> None:
         [candidate("m3")],
         specialists=2,
         open_assignments=0,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert plan.picks == ()
     assert not plan.alert_coordinators
@@ -480,7 +494,7 @@ def test_no_replacement_while_n_are_still_open() -> None:
         [candidate("m3")],
         specialists=2,
         open_assignments=2,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert plan.picks == ()
     assert not plan.alert_coordinators
@@ -499,7 +513,7 @@ def test_a_whole_round_from_roster_to_the_last_decline() -> None:
         rank(eligible(roster, {"involved"}, assigned)),
         specialists=2,
         open_assignments=0,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert pick_ids(first.picks) == ["m1", "m2"]
     assigned |= set(pick_ids(first.picks))
@@ -508,7 +522,7 @@ def test_a_whole_round_from_roster_to_the_last_decline() -> None:
         rank(eligible(roster, {"involved"}, assigned)),
         specialists=2,
         open_assignments=1,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert pick_ids(after_m1_declines.picks) == ["m3"]
     assigned |= {"m3"}
@@ -517,7 +531,7 @@ def test_a_whole_round_from_roster_to_the_last_decline() -> None:
         rank(eligible(roster, {"involved"}, assigned)),
         specialists=2,
         open_assignments=1,
-        on_duty_rule=OnDutyRule.AFTER_OFF_DUTY,
+        on_duty_rule=OnDutySpecialistRule.AFTER_OFF_DUTY,
     )
     assert after_m3_times_out.picks == ()
     assert after_m3_times_out.alert_coordinators

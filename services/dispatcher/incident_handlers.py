@@ -1,0 +1,122 @@
+"""Incident reports and approvals: decide, store the decision, page whoever is due.
+
+Revisions make a report idempotent and order-proof: a revision no newer than the stored one
+changes nothing. An update that no longer activates pages no one new, and those already
+assigned stay (CONTRACT §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dispatcher.context import DispatcherContext
+from services.dispatcher.models import RecordedApproval
+from services.dispatcher.records import lock_decision
+from services.dispatcher.staffing import staff_incident
+from shared.activation_records import ActivationDecision
+from shared.events import ApprovalRecorded, IncidentReported, PageFacts
+from shared.incident_report import IncidentReport, validation_error_line
+from shared.policy import AgencyConfig, Decision, UnknownAgency, decide
+
+
+class UnusableReport(Exception):
+    """The event's report cannot be decided on (unknown agency, invalid report)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedReport:
+    event: IncidentReported
+    agency: AgencyConfig
+    report: IncidentReport
+    decision: Decision
+
+    def row_values(self, ctx: DispatcherContext) -> dict[str, Any]:
+        report, decision = self.report, self.decision
+        location = report.location
+        facts = PageFacts(
+            agency=report.agency,
+            occurred_at=report.occurred_at,
+            time_zone=self.agency.time_zone,
+            event=report.event.value,
+            lat=location.lat if location else None,
+            lon=location.lon if location else None,
+            address=location.address if location else None,
+        )
+        return {
+            "incident_id": self.event.incident_id,
+            "agency": self.agency.slug,
+            "revision": self.event.revision,
+            "status": decision.status.value,
+            "activate": decision.activate,
+            "criteria": list(decision.criteria),
+            "specialists": decision.specialists,
+            "reasons": list(decision.reasons),
+            "decision": decision.to_dict(),
+            "decided_at": ctx.clock.now(),
+            "reporter_role": self.event.reporter.role,
+            "page_facts": facts.model_dump(mode="json"),
+            "involved_member_ids": sorted(
+                {p.member_id for p in report.persons if p.member_id is not None}
+            ),
+        }
+
+
+def decide_report(ctx: DispatcherContext, event: IncidentReported) -> DecidedReport:
+    """Validate the event's report and apply its agency's policy; pure."""
+    try:
+        agency = ctx.registry.get(event.agency)
+    except UnknownAgency as error:
+        raise UnusableReport(str(error)) from error
+    now = max(ctx.clock.now(), event.occurred_at)
+    try:
+        report = IncidentReport.model_validate(event.report, context={"now": now})
+    except ValidationError as error:
+        raise UnusableReport(f"invalid report: {validation_error_line(error)}") from error
+    if report.agency != agency.slug:
+        raise UnusableReport(f"the report is for {report.agency!r}, the event for {agency.slug!r}")
+    return DecidedReport(event, agency, report, decide(report, agency))
+
+
+async def on_incident_reported(
+    session: AsyncSession, ctx: DispatcherContext, decided: DecidedReport
+) -> None:
+    """Store the decision of a newer revision and page whoever it makes due."""
+    event = decided.event
+    values = decided.row_values(ctx)
+    row = await lock_decision(session, event.incident_id)
+    if row is None:
+        await session.execute(insert(ActivationDecision).values(**values).on_conflict_do_nothing())
+        row = await lock_decision(session, event.incident_id)
+        if row is None:  # pragma: no cover - the row was just inserted or already there
+            raise RuntimeError(f"decision row of {event.incident_id} vanished")
+        if row.revision > event.revision:
+            return
+    elif row.revision >= event.revision:
+        return
+    for key, value in values.items():
+        setattr(row, key, value)
+    await staff_incident(session, ctx, decision=row)
+
+
+async def on_approval_recorded(
+    session: AsyncSession, ctx: DispatcherContext, event: ApprovalRecorded
+) -> None:
+    """Remember the consult; page the member if they were waiting for it (kck, FOP #4 §F.1)."""
+    await session.execute(
+        insert(RecordedApproval)
+        .values(
+            incident_id=event.incident_id,
+            member_id=event.member_id,
+            recorded_by=event.recorded_by,
+            recorded_at=event.occurred_at,
+        )
+        .on_conflict_do_nothing(index_elements=["incident_id", "member_id"])
+    )
+    decision = await lock_decision(session, event.incident_id)
+    if decision is not None:
+        await staff_incident(session, ctx, decision=decision)

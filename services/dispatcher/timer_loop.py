@@ -1,0 +1,115 @@
+"""Firing escalation timers when they fall due: SMS unanswered → call; call unanswered → the
+assignment times out and the next specialist is paged.
+
+Time comes from the injectable clock, and the timers are rows: a restarted dispatcher fires
+what fell due while it was away, and a timer fires once however many dispatchers run (see
+`timers.claim_due_timer`). Each timer fires in its own transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.dispatcher.assignment_moves import end, start_call, state_of
+from services.dispatcher.assignment_states import AssignmentState
+from services.dispatcher.context import DispatcherContext
+from services.dispatcher.models import EscalationTimer
+from services.dispatcher.records import lock_assignment, lock_decision
+from services.dispatcher.staffing import staff_incident
+from services.dispatcher.timers import TimerKind, claim_due_timer
+from services.dispatcher.transactions import in_transaction
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = "no answer"
+
+
+class TimerLoop:
+    def __init__(
+        self, ctx: DispatcherContext, *, poll_interval_s: float = 0.2, batch_size: int = 100
+    ) -> None:
+        self._ctx = ctx
+        self._poll_interval_s = poll_interval_s
+        self._batch_size = batch_size
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fire due timers until `stop` is set; a failure is logged and tried again."""
+        while not stop.is_set():
+            try:
+                await self.fire_due()
+            except Exception:  # the loop must outlive a database outage
+                log.exception("firing timers failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._poll_interval_s)
+
+    async def fire_due(self, now: datetime | None = None) -> int:
+        """Fire every timer due at `now` (default: the clock's now); returns how many fired."""
+        moment = now or self._ctx.clock.now()
+        fired = 0
+        while True:
+            due = await self._due(moment)
+            failures: list[Exception] = []
+            for timer_id, incident_id in due:
+                try:
+                    if await in_transaction(
+                        self._ctx.sessions, self._firing(timer_id, incident_id, moment)
+                    ):
+                        fired += 1
+                except Exception as error:  # one timer that fails must not hold up the others
+                    failures.append(error)
+            if failures:
+                raise failures[0]  # the rest stay pending and are tried at the next poll
+            if len(due) < self._batch_size:
+                return fired
+
+    async def _due(self, now: datetime) -> list[tuple[int, uuid.UUID]]:
+        async with self._ctx.sessions() as session:
+            rows = await session.execute(
+                select(EscalationTimer.id, EscalationTimer.incident_id)
+                .where(
+                    EscalationTimer.fired_at.is_(None),
+                    EscalationTimer.cancelled_at.is_(None),
+                    EscalationTimer.due_at <= now,
+                )
+                .order_by(EscalationTimer.due_at, EscalationTimer.id)
+                .limit(self._batch_size)
+            )
+            return [(row.id, row.incident_id) for row in rows]
+
+    def _firing(
+        self, timer_id: int, incident_id: uuid.UUID, now: datetime
+    ) -> Callable[[AsyncSession], Awaitable[bool]]:
+        ctx = self._ctx
+
+        async def fire(session: AsyncSession) -> bool:
+            # the incident first, as every handler does: one lock order, no deadlock
+            decision = await lock_decision(session, incident_id)
+            timer = await claim_due_timer(session, timer_id=timer_id, now=now)
+            if decision is None or timer is None:
+                return False
+            assignment = await lock_assignment(session, timer.assignment_id)
+            if assignment is None:
+                return True
+            state = state_of(assignment)
+            if timer.kind == TimerKind.SMS_TIMEOUT and state is AssignmentState.PAGED:
+                await start_call(session, ctx, decision=decision, assignment=assignment)
+            elif timer.kind == TimerKind.CALL_TIMEOUT and state is AssignmentState.CALLING:
+                await end(
+                    session,
+                    ctx,
+                    assignment=assignment,
+                    new=AssignmentState.TIMED_OUT,
+                    reason=NO_ANSWER,
+                )
+                await staff_incident(session, ctx, decision=decision)
+            return True
+
+        return fire
