@@ -1,7 +1,9 @@
 """Every table of the project, for Alembic's autogenerate."""
 
+from services.dispatcher import models as dispatcher_models
 from services.intake import models as intake_models
-from shared import dead_letters, processed_events
+from services.notifier import models as notifier_models
+from shared import activation_records, dead_letters, processed_events
 from shared.db.base import Base
 from shared.outbox import models as outbox_models
 from shared.roster import models as roster_models
@@ -9,4 +11,13 @@ from shared.roster import models as roster_models
 metadata = Base.metadata
 
 __all__ = ["metadata"]
-_ = (intake_models, dead_letters, processed_events, outbox_models, roster_models)
+_ = (
+    activation_records,
+    dispatcher_models,
+    intake_models,
+    notifier_models,
+    dead_letters,
+    processed_events,
+    outbox_models,
+    roster_models,
+)

@@ -109,7 +109,7 @@ class LocalStack:
         self.services = [
             ServiceProcess(
                 "web (intake + notifier webhooks)",
-                [*python, "intake", "--port", str(web_port)],
+                [*python, "intake", "--with-notifier-routes", "--port", str(web_port)],
                 web_port,
             ),
             ServiceProcess(

@@ -15,18 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Select, String, cast, literal, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.audit import record_audit
 from services.intake.credentials import Caller
-from services.intake.models import Incident
+from services.intake.models import AuditEntry, Incident
 from shared.errors import Forbidden
 from shared.events import IncidentReported, Reporter
 from shared.incident_report import IncidentReport
 from shared.kafka.topics import Topics
-from shared.outbox.enqueue import enqueue
+from shared.outbox.enqueue import enqueue, flag_outbox_written, outbox_row
+from shared.outbox.models import OutboxMessage
 from shared.policy import AgencyConfig
 
 ReportResult = Literal["created", "unchanged", "updated"]
@@ -107,37 +108,21 @@ async def report_incident(
     facts = canonical_report(report)
     digest = report_digest(facts)
     new_id = uuid.uuid4()
-    statement = (
-        insert(Incident)
-        .values(
-            id=new_id,
-            agency=report.agency,
-            external_id=report.external_id,
-            revision=1,
-            report=facts,
-            report_digest=digest,
-            reporter_via=caller.via,
-            reporter_role=caller.role,
-            reporter_name=caller.name,
-            reporter_token_id=caller.token_id,
-            received_at=now,
-            updated_at=now,
+    inserted = (
+        await session.execute(
+            _create_incident(
+                topics,
+                new_id=new_id,
+                report=report,
+                facts=facts,
+                digest=digest,
+                caller=caller,
+                now=now,
+            )
         )
-        .on_conflict_do_nothing(index_elements=["agency", "external_id"])
-        .returning(Incident.id)
-    )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
+    ).scalar_one_or_none()
     if inserted is not None:
-        await _announce(session, topics, inserted, report.agency, 1, facts, caller, now)
-        record_audit(
-            session,
-            caller,
-            action="incident.create",
-            object_type="incident",
-            object_id=str(inserted),
-            at=now,
-            detail={"revision": 1},
-        )
+        await flag_outbox_written(session)
         return ReportOutcome(inserted, "created")
 
     stored = (
@@ -177,6 +162,82 @@ async def report_incident(
     return ReportOutcome(stored.id, "updated")
 
 
+def _create_incident(
+    topics: Topics,
+    *,
+    new_id: uuid.UUID,
+    report: IncidentReport,
+    facts: dict[str, Any],
+    digest: str,
+    caller: Caller,
+    now: datetime,
+) -> Select[Any]:
+    """One statement, one round trip: insert the incident unless (agency, external_id) exists,
+    and only if it was inserted, its event into the outbox and its audit entry."""
+    new_incident = (
+        insert(Incident)
+        .values(
+            id=new_id,
+            agency=report.agency,
+            external_id=report.external_id,
+            revision=1,
+            report=facts,
+            report_digest=digest,
+            reporter_via=caller.via,
+            reporter_role=caller.role,
+            reporter_name=caller.name,
+            reporter_token_id=caller.token_id,
+            received_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["agency", "external_id"])
+        .returning(Incident.id)
+        .cte("new_incident")
+    )
+    event = outbox_row(topics, _reported(new_id, report.agency, 1, facts, caller, now))
+    announce = insert(OutboxMessage).from_select(
+        list(event),
+        select(
+            literal(event["topic"]),
+            literal(event["key"]),
+            literal(event["event_type"]),
+            literal(event["payload"], JSONB),
+        ).select_from(new_incident),
+    )
+    audit = insert(AuditEntry).from_select(
+        ["at", "agency", "actor", "actor_role", "action", "object_type", "object_id", "detail"],
+        select(
+            literal(now, DateTime(timezone=True)),
+            literal(caller.agency),
+            literal(caller.name),
+            literal(caller.role),
+            literal("incident.create"),
+            literal("incident"),
+            cast(new_incident.c.id, String),
+            literal({"revision": 1}, JSONB),
+        ).select_from(new_incident),
+    )
+    return select(new_incident.c.id).add_cte(announce.cte("announce")).add_cte(audit.cte("audit"))
+
+
+def _reported(
+    incident_id: uuid.UUID,
+    agency: str,
+    revision: int,
+    facts: dict[str, Any],
+    caller: Caller,
+    now: datetime,
+) -> IncidentReported:
+    return IncidentReported(
+        occurred_at=now,
+        incident_id=incident_id,
+        agency=agency,
+        revision=revision,
+        report=facts,
+        reporter=Reporter(via=caller.via, role=caller.role, name=caller.name),
+    )
+
+
 async def _announce(
     session: AsyncSession,
     topics: Topics,
@@ -187,15 +248,4 @@ async def _announce(
     caller: Caller,
     now: datetime,
 ) -> None:
-    await enqueue(
-        session,
-        topics,
-        IncidentReported(
-            occurred_at=now,
-            incident_id=incident_id,
-            agency=agency,
-            revision=revision,
-            report=facts,
-            reporter=Reporter(via=caller.via, role=caller.role, name=caller.name),
-        ),
-    )
+    await enqueue(session, topics, _reported(incident_id, agency, revision, facts, caller, now))

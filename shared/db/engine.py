@@ -18,7 +18,9 @@ def build_engine(url: str, *, pool_size: int = 10, application_name: str = "pst"
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # no ping per checkout (a round trip per request): after a database restart a stale
+        # connection fails once, the pool is discarded, and the caller retries (503/transient)
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={
             "server_settings": {"application_name": application_name},

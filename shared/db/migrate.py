@@ -25,8 +25,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_to_head(database_url: str) -> None:
-    """Migrate synchronously to every head (Alembic's env runs its own event loop)."""
-    command.upgrade(alembic_config(database_url), "heads")
+    """Migrate synchronously (Alembic's env runs its own event loop)."""
+    command.upgrade(alembic_config(database_url), "head")
 
 
 async def upgrade_to_head_async(database_url: str) -> None:

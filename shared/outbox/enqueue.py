@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.events import Event, encode_event, event_key, topic_for
@@ -11,22 +13,27 @@ from shared.outbox.models import OutboxMessage
 WRITTEN_FLAG = "pst_outbox_written"
 
 
-async def enqueue(session: AsyncSession, topics: Topics, *events: Event) -> None:
-    """Add the events to the outbox; they are published only if the transaction commits.
+def outbox_row(topics: Topics, event: Event) -> dict[str, Any]:
+    """The outbox columns for `event` (for callers that insert it within a larger statement)."""
+    return {
+        "topic": topic_for(event, topics),
+        "key": event_key(event),
+        "event_type": event.event_type,
+        "payload": encode_event(event),
+    }
 
-    The connection is flagged so that its commit wakes this process's relay at once (see
-    `OutboxRelay`); relays in other processes find the rows at their next poll. (A NOTIFY would
-    wake them all, but PostgreSQL serialises the commits of notifying transactions.)
-    """
+
+async def enqueue(session: AsyncSession, topics: Topics, *events: Event) -> None:
+    """Add the events to the outbox; they are published only if the transaction commits."""
     for event in events:
-        session.add(
-            OutboxMessage(
-                topic=topic_for(event, topics),
-                key=event_key(event),
-                event_type=event.event_type,
-                payload=encode_event(event),
-            )
-        )
+        session.add(OutboxMessage(**outbox_row(topics, event)))
     if events:
-        connection = await session.connection()
-        connection.info[WRITTEN_FLAG] = True
+        await flag_outbox_written(session)
+
+
+async def flag_outbox_written(session: AsyncSession) -> None:
+    """Flag the connection so that its commit wakes this process's relay at once (see
+    `OutboxRelay`); relays in other processes find the rows at their next poll. (A NOTIFY would
+    wake them all, but PostgreSQL serialises the commits of notifying transactions.)"""
+    connection = await session.connection()
+    connection.info[WRITTEN_FLAG] = True

@@ -1,0 +1,186 @@
+"""An SMS from a specialist's phone: an answer to a page, STOP/START, or anything else.
+
+One transaction per message, serialised per phone number. A number that is on no roster changes
+nothing and gets no reply. Automatic replies that are not confirmations (the help text, "that
+page has closed") go at most `HELP_REPLIES_PER_WINDOW` times per window to a number, counted in
+the database, so two robots answering each other stop soon, across restarts and processes.
+Twilio's MessageSid makes a redelivered webhook change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier.metrics import INBOUND
+from services.notifier.models import NotifierPage
+from services.notifier.outcomes import report_outcome
+from services.notifier.page_states import Answer
+from services.notifier.page_text import SUPERVISOR_REMINDER
+from services.notifier.pages import (
+    answerable_pages,
+    auto_replies_since,
+    close_assignment,
+    is_opted_out,
+    lock_phone,
+    on_roster,
+    open_sms_pages,
+    record_auto_reply,
+    record_opt_out,
+    remove_opt_out,
+)
+from services.notifier.sms_reply import (
+    HELP_REPLY_WINDOW,
+    HELP_TEXT,
+    Accept,
+    Decline,
+    Help,
+    NoPageAnswered,
+    OpenPage,
+    OptIn,
+    OptOut,
+    Unrecognised,
+    help_reply_allowed,
+    parse_reply,
+    resolve_reply,
+)
+from shared.clock import Clock
+from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import unit_of_work
+from shared.kafka.topics import Topics
+from shared.processed_events import claim_event
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "notifier.inbound-sms"
+NO_OPEN_PAGE_TEXT = "No page is waiting for your answer; nothing was changed."
+UNKNOWN_CODE_TEXT = "Page {code} has closed or is not yours; nothing was changed."
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSms:
+    message_sid: str
+    from_number: str
+    body: str
+
+
+def accepted_text(code: str | None, *, remind_supervisor: bool) -> str:
+    words = f"Thank you: you accepted page {code}." if code else "Thank you: you accepted."
+    words += " The coordinator will be in touch."
+    return f"{words} {SUPERVISOR_REMINDER}" if remind_supervisor else words
+
+
+def declined_text(code: str | None) -> str:
+    return f"Thank you: you declined page {code}." if code else "Thank you: you declined."
+
+
+async def handle_inbound_sms(
+    message: InboundSms, *, sessions: SessionFactory, topics: Topics, clock: Clock
+) -> str | None:
+    """Apply the message; returns the reply to send back in TwiML, if any."""
+    phone = message.from_number.strip()
+    async with unit_of_work(sessions) as session:
+        if message.message_sid and not await claim_event(
+            session, consumer=CONSUMER, event_id=message.message_sid
+        ):
+            INBOUND.labels("sms_duplicate").inc()
+            return None
+        await lock_phone(session, phone)
+        if not await on_roster(session, phone):
+            INBOUND.labels("sms_not_on_roster").inc()
+            log.info("SMS from a number on no roster; ignored")
+            await session.commit()
+            return None
+        now = clock.now()
+        reply = parse_reply(message.body, opted_out=await is_opted_out(session, phone))
+        INBOUND.labels(f"sms_{type(reply).__name__.lower()}").inc()
+        answer: str | None = None
+        match reply:
+            case OptOut():
+                await _opt_out(session, topics, phone=phone, now=now)
+            case OptIn():
+                await remove_opt_out(session, phone)
+            case Accept() | Decline():
+                answer = await _answer(session, topics, reply, phone=phone, now=now)
+            case Help() | Unrecognised():
+                answer = await _rate_limited(session, phone=phone, now=now, text=HELP_TEXT)
+        await session.commit()
+        return answer
+
+
+async def _opt_out(session: AsyncSession, topics: Topics, *, phone: str, now: datetime) -> None:
+    """Record the opt-out; the number's open SMS pages are reported `opted_out` (the dispatcher
+    calls instead and tells the coordinators). Twilio itself confirms STOP to the sender."""
+    if not await record_opt_out(session, phone=phone, at=now):
+        return
+    for page in await open_sms_pages(session, phone):
+        await report_outcome(
+            session,
+            topics,
+            page=page,
+            outcome="opted_out",
+            at=now,
+            detail="the specialist replied STOP",
+        )
+
+
+async def _answer(
+    session: AsyncSession, topics: Topics, reply: Accept | Decline, *, phone: str, now: datetime
+) -> str | None:
+    pages = {str(page.id): page for page in await answerable_pages(session, phone)}
+    open_pages = [
+        OpenPage(page_id=page_id, code=page.code or "", sent_at=page.sent_at or page.created_at)
+        for page_id, page in pages.items()
+    ]
+    resolved = resolve_reply(reply, open_pages)
+    if isinstance(resolved, NoPageAnswered):
+        closed = (
+            UNKNOWN_CODE_TEXT.format(code=reply.code)
+            if reply.code is not None
+            else NO_OPEN_PAGE_TEXT
+        )
+        return await _rate_limited(session, phone=phone, now=now, text=closed)
+    page = pages[resolved.page_id]
+    outcome = Answer.ACCEPTED if resolved.accepted else Answer.DECLINED
+    if not await _close_answered(session, topics, page, outcome, now=now):
+        return await _rate_limited(session, phone=phone, now=now, text=NO_OPEN_PAGE_TEXT)
+    if outcome == Answer.ACCEPTED:
+        return accepted_text(page.code, remind_supervisor=page.remind_supervisor)
+    return declined_text(page.code)
+
+
+async def _close_answered(
+    session: AsyncSession, topics: Topics, page: NotifierPage, answer: Answer, *, now: datetime
+) -> bool:
+    if page.assignment_id is None:
+        return False
+    closed = await close_assignment(
+        session, assignment_id=page.assignment_id, at=now, reason="answered", answer=answer
+    )
+    if not closed:
+        return False
+    await report_outcome(
+        session,
+        topics,
+        page=page,
+        outcome=answer.outcome,
+        at=now,
+        detail="SMS reply",
+        channel="sms",
+    )
+    return True
+
+
+async def _rate_limited(
+    session: AsyncSession, *, phone: str, now: datetime, text: str
+) -> str | None:
+    """`text`, unless the number has had its share of automatic replies this window."""
+    previous = await auto_replies_since(session, phone=phone, since=now - HELP_REPLY_WINDOW)
+    if not help_reply_allowed(previous, now=now):
+        INBOUND.labels("sms_auto_reply_suppressed").inc()
+        return None
+    await record_auto_reply(session, phone=phone, kind="help", at=now)
+    return text

@@ -1,0 +1,125 @@
+"""The notifier's tables: its own outbox of pages (one row per message or call to send), the
+withdrawals it must remember, opt-outs, automatic replies sent, and per-number send slots."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db.base import Base
+
+
+class NotifierPage(Base):
+    """One SMS or call to one phone: a page for an assignment (kind `page`) or a coordinator
+    alert (kind `alert`). Sent by the sender loop, answered by replies and keypresses.
+
+    `state` is the sending side (see `page_states.SendState`); `twilio_status` is the latest
+    status Twilio reported, applied only forward by `twilio_status_rank`; `answer` and
+    `closed_at` say whether the page still waits for an answer.
+    """
+
+    __tablename__ = "notifier_pages"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8))
+    agency: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    alert_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    member_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(4))
+    body: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    remind_supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    send_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    send_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sending_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    twilio_status: Mapped[str | None] = mapped_column(String(16))
+    twilio_status_rank: Mapped[int] = mapped_column(Integer, default=0)
+    answer: Mapped[str | None] = mapped_column(String(8))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "channel"),
+        UniqueConstraint("alert_id", "phone"),
+        Index(
+            "ix_notifier_pages_due",
+            "channel",
+            "send_after",
+            postgresql_where=text("state = 'queued'"),
+        ),
+        Index(
+            "ix_notifier_pages_sending",
+            "sending_until",
+            postgresql_where=text("state = 'sending'"),
+        ),
+        Index("ix_notifier_pages_open_phone", "phone", postgresql_where=text("closed_at IS NULL")),
+        Index("ix_notifier_pages_agency_created", "agency", "created_at"),
+    )
+
+
+class PageWithdrawal(Base):
+    """The dispatcher withdrew the assignment's page; kept so a withdrawal that arrives before
+    its page request still closes the page."""
+
+    __tablename__ = "notifier_withdrawals"
+
+    assignment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    withdrawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OptOut(Base):
+    """A number that sent STOP (or that Twilio refused as unsubscribed): never sent an SMS."""
+
+    __tablename__ = "notifier_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutoReply(Base):
+    """A help or "page closed" reply sent to a number: the rate rule reads these."""
+
+    __tablename__ = "notifier_auto_replies"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_notifier_auto_replies_phone_sent_at", "phone", "sent_at"),)
+
+
+class SenderSlot(Base):
+    """When a sending number may next send on a channel: the per-number rate limit, shared by
+    every notifier process."""
+
+    __tablename__ = "notifier_sender_slots"
+
+    sender: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_free_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

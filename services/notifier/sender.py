@@ -1,0 +1,433 @@
+"""The sender loop: sends the queued pages of one channel (SMS or call) through the `Pager`.
+
+Each step claims one due row with `FOR UPDATE SKIP LOCKED`, marks it `sending` and commits
+before calling Twilio, then records the result in a new transaction: so a page is never sent
+twice, by this process or another. A row still `sending` after its `sending_until` (the process
+died mid-request) may or may not have reached Twilio: it becomes `uncertain`, never resent.
+
+The sending number's rate (one message per `per_number_interval_s`, and the same for calls) is
+a row per sending number and channel, locked while claiming: every notifier process shares it,
+so the number is never carrier-blocked, and no handler sleeps for it.
+
+Without Twilio credentials (`pager` None) due rows become `not_sent`, each logged once with its
+text, and stay readable by the coordinators (`console.pages_not_sent`). Nothing is reported to
+the dispatcher: its timers escalate as if the page went unanswered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier.metrics import NOT_SENT, SEND_ATTEMPTS
+from services.notifier.models import NotifierPage, SenderSlot
+from services.notifier.outcomes import report_outcome
+from services.notifier.page_states import SMS_STATUS_RANK, PageKind, SendState
+from services.notifier.pages import is_opted_out, record_opt_out
+from services.notifier.twilio_port import (
+    Accepted,
+    CallRequest,
+    Pager,
+    Refused,
+    RetryLater,
+    SendResult,
+    SmsRequest,
+    Uncertain,
+    Unsubscribed,
+)
+from shared.clock import Clock
+from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import unit_of_work
+from shared.kafka.consumer_runner import is_transient
+from shared.kafka.topics import Topics
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_VALIDITY_PERIOD_S = 36_000
+TERMINAL_SMS_RANK = SMS_STATUS_RANK["delivered"]
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SenderTuning:
+    """How the sender paces itself; the defaults suit production."""
+
+    per_number_interval_s: float = 1.0
+    """At most one SMS (and, separately, one call) per this many seconds per sending number."""
+    request_timeout_s: float = 10.0
+    """A request to Twilio unanswered by then is abandoned as uncertain."""
+    crash_margin_s: float = 30.0
+    """A row `sending` this long past its request timeout was lost in a crash."""
+    first_backoff_s: float = 1.0
+    max_backoff_s: float = 30.0
+    poll_interval_s: float = 0.2
+    sweep_interval_s: float = 1.0
+    ring_timeout_s: int = 30
+
+
+def webhook_url(settings: Settings, path: str) -> str:
+    return f"{str(settings.public_url).rstrip('/')}{path}"
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    page_id: uuid.UUID
+    kind: str
+    channel: str
+    phone: str
+    body: str
+    send_deadline: datetime
+
+
+class PageSender:
+    def __init__(
+        self,
+        *,
+        channel: str,
+        sessions: SessionFactory,
+        topics: Topics,
+        clock: Clock,
+        settings: Settings,
+        pager: Pager | None,
+        tuning: SenderTuning | None = None,
+    ) -> None:
+        if channel not in ("sms", "call"):
+            raise ValueError("channel is sms or call")
+        self._channel = channel
+        self._sessions = sessions
+        self._topics = topics
+        self._clock = clock
+        self._settings = settings
+        self._pager = pager
+        self._tuning = tuning or SenderTuning()
+        self._slot = f"{channel}:{settings.twilio_from or 'none'}"
+        self._last_sweep = -math.inf
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until `stop` is set; a database outage is waited out."""
+        backoff = self._tuning.poll_interval_s
+        while not stop.is_set():
+            try:
+                worked = await self.step()
+                backoff = self._tuning.poll_interval_s
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("page sender failed; retrying", extra={"error": repr(error)})
+                worked = False
+                backoff = min(backoff * 2, 5.0)
+            if not worked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+
+    async def step(self) -> bool:
+        """Sweep if it is time, then send at most one page; True when something was done."""
+        swept = False
+        if time.monotonic() - self._last_sweep >= self._tuning.sweep_interval_s:
+            swept = await self.sweep()
+            self._last_sweep = time.monotonic()
+        if self._pager is None:
+            return await self._keep_unsent() or swept
+        claimed = await self._claim()
+        if claimed is None:
+            return swept
+        if isinstance(claimed, _Claimed):
+            result = await self._send(self._pager, claimed)
+            await self._record(claimed, result)
+        return True
+
+    # -- claiming -------------------------------------------------------------------------
+    async def _claim(self) -> _Claimed | bool | None:
+        """The claimed page; True when a row was settled without sending; None when idle."""
+        async with unit_of_work(self._sessions) as session:
+            now = self._clock.now()
+            slot = await self._locked_slot(session)
+            if slot.next_free_at > now:
+                return None
+            row = await session.scalar(
+                select(NotifierPage)
+                .where(
+                    NotifierPage.state == SendState.QUEUED.value,
+                    NotifierPage.channel == self._channel,
+                    NotifierPage.send_after <= now,
+                )
+                .order_by(NotifierPage.send_after, NotifierPage.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return None
+            if row.closed_at is not None:
+                row.state = SendState.CANCELLED.value
+            elif row.send_deadline <= now:
+                await self._expire(session, row, now, "not sent before its deadline")
+            elif self._channel == "sms" and await is_opted_out(session, row.phone):
+                row.state = SendState.OPTED_OUT.value
+                log.info(
+                    "SMS not sent: the number has opted out",
+                    extra={"page_id": str(row.id), "kind": row.kind},
+                )
+                await report_outcome(
+                    session,
+                    self._topics,
+                    page=row,
+                    outcome="opted_out",
+                    at=now,
+                    detail="the number has opted out of SMS",
+                )
+            else:
+                row.state = SendState.SENDING.value
+                row.attempts += 1
+                row.sending_until = now + timedelta(
+                    seconds=self._tuning.request_timeout_s + self._tuning.crash_margin_s
+                )
+                slot.next_free_at = now + timedelta(seconds=self._tuning.per_number_interval_s)
+                claimed = _Claimed(
+                    page_id=row.id,
+                    kind=row.kind,
+                    channel=row.channel,
+                    phone=row.phone,
+                    body=row.body,
+                    send_deadline=row.send_deadline,
+                )
+                await session.commit()
+                return claimed
+            await session.commit()
+            return True
+
+    async def _locked_slot(self, session: AsyncSession) -> SenderSlot:
+        await session.execute(
+            insert(SenderSlot)
+            .values(sender=self._slot, next_free_at=_EPOCH)
+            .on_conflict_do_nothing()
+        )
+        slot = await session.scalar(
+            select(SenderSlot).where(SenderSlot.sender == self._slot).with_for_update()
+        )
+        if slot is None:  # pragma: no cover - inserted just above
+            raise RuntimeError("sender slot vanished")
+        return slot
+
+    # -- sending --------------------------------------------------------------------------
+    async def _send(self, pager: Pager, claimed: _Claimed) -> SendResult:
+        status_url = webhook_url(self._settings, f"/v1/twilio/status?page={claimed.page_id}")
+        if claimed.channel == "sms":
+            validity = (claimed.send_deadline - self._clock.now()).total_seconds()
+            if claimed.kind == PageKind.PAGE:
+                validity = self._settings.sms_ack_timeout_s
+            result = await pager.send_sms(
+                SmsRequest(
+                    to=claimed.phone,
+                    body=claimed.body,
+                    status_callback=status_url,
+                    validity_period_s=max(1, min(MAX_VALIDITY_PERIOD_S, math.ceil(validity))),
+                )
+            )
+        else:
+            result = await pager.place_call(
+                CallRequest(
+                    to=claimed.phone,
+                    twiml_url=webhook_url(
+                        self._settings, f"/v1/twilio/voice?page={claimed.page_id}"
+                    ),
+                    status_callback=status_url,
+                    ring_timeout_s=self._tuning.ring_timeout_s,
+                )
+            )
+        SEND_ATTEMPTS.labels(claimed.channel, type(result).__name__.lower()).inc()
+        return result
+
+    async def _record(self, claimed: _Claimed, result: SendResult) -> None:
+        async with unit_of_work(self._sessions) as session:
+            now = self._clock.now()
+            row = await session.get(NotifierPage, claimed.page_id, with_for_update=True)
+            if row is None:  # pragma: no cover - pages are never deleted
+                return
+            if row.state != SendState.SENDING:
+                # swept as uncertain meanwhile: only keep the sid, for the callbacks
+                if isinstance(result, Accepted) and row.twilio_sid is None:
+                    row.twilio_sid = result.sid
+                await session.commit()
+                return
+            row.sending_until = None
+            match result:
+                case Accepted(sid=sid):
+                    row.state = SendState.SENT.value
+                    row.sent_at = now
+                    row.twilio_sid = row.twilio_sid or sid
+                    if row.twilio_status_rank < TERMINAL_SMS_RANK or row.channel == "call":
+                        await report_outcome(
+                            session, self._topics, page=row, outcome="sent", at=now, detail=sid
+                        )
+                case RetryLater(detail=detail, after_s=after_s):
+                    await self._retry_later(session, row, now, detail, after_s)
+                case Uncertain(detail=detail):
+                    row.state = SendState.UNCERTAIN.value
+                    row.last_error = detail
+                    log.warning(
+                        "Twilio may or may not have the page; it is not resent",
+                        extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
+                    )
+                    await report_outcome(
+                        session,
+                        self._topics,
+                        page=row,
+                        outcome="send_uncertain",
+                        at=now,
+                        detail=detail,
+                    )
+                case Refused(detail=detail):
+                    row.state = SendState.SEND_FAILED.value
+                    row.last_error = detail
+                    log.warning(
+                        "Twilio refused the page",
+                        extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
+                    )
+                    await report_outcome(
+                        session,
+                        self._topics,
+                        page=row,
+                        outcome="send_failed",
+                        at=now,
+                        detail=detail,
+                    )
+                case Unsubscribed(detail=detail):
+                    row.state = SendState.OPTED_OUT.value
+                    row.last_error = detail
+                    await record_opt_out(session, phone=row.phone, at=now)
+                    await report_outcome(
+                        session, self._topics, page=row, outcome="opted_out", at=now, detail=detail
+                    )
+            await session.commit()
+
+    async def _retry_later(
+        self,
+        session: AsyncSession,
+        row: NotifierPage,
+        now: datetime,
+        detail: str,
+        after_s: float | None,
+    ) -> None:
+        tuning = self._tuning
+        backoff = min(tuning.max_backoff_s, tuning.first_backoff_s * 2 ** max(0, row.attempts - 1))
+        retry_at = now + timedelta(seconds=max(backoff, after_s or 0.0))
+        row.last_error = detail
+        if retry_at >= row.send_deadline:
+            await self._expire(session, row, now, f"not sent before its deadline: {detail}")
+            return
+        row.state = SendState.QUEUED.value
+        row.send_after = retry_at
+
+    async def _expire(
+        self, session: AsyncSession, row: NotifierPage, now: datetime, detail: str
+    ) -> None:
+        """Twilio never took the page before its deadline: an SMS is reported as failed (the
+        dispatcher calls instead), a call as a failure to send (it moves on)."""
+        row.state = SendState.EXPIRED.value
+        row.last_error = detail
+        log.warning(
+            "page expired unsent",
+            extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
+        )
+        await report_outcome(
+            session,
+            self._topics,
+            page=row,
+            outcome="delivery_failed" if row.channel == "sms" else "send_failed",
+            at=now,
+            detail=detail,
+        )
+
+    # -- sweeping -------------------------------------------------------------------------
+    async def sweep(self) -> bool:
+        """Settle the rows a crash left `sending`, and the queued rows past their deadline."""
+        async with unit_of_work(self._sessions) as session:
+            now = self._clock.now()
+            lost = (
+                await session.scalars(
+                    select(NotifierPage)
+                    .where(
+                        NotifierPage.state == SendState.SENDING.value,
+                        NotifierPage.channel == self._channel,
+                        NotifierPage.sending_until < now,
+                    )
+                    .limit(100)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in lost:
+                row.state = SendState.UNCERTAIN.value
+                row.sending_until = None
+                row.last_error = "the notifier stopped while sending"
+                await report_outcome(
+                    session,
+                    self._topics,
+                    page=row,
+                    outcome="send_uncertain",
+                    at=now,
+                    detail=row.last_error,
+                )
+            late = (
+                await session.scalars(
+                    select(NotifierPage)
+                    .where(
+                        NotifierPage.state == SendState.QUEUED.value,
+                        NotifierPage.channel == self._channel,
+                        NotifierPage.send_deadline <= now,
+                    )
+                    .limit(100)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in late:
+                if row.closed_at is not None:
+                    row.state = SendState.CANCELLED.value
+                else:
+                    await self._expire(session, row, now, "not sent before its deadline")
+            await session.commit()
+            return bool(lost or late)
+
+    # -- without Twilio -------------------------------------------------------------------
+    async def _keep_unsent(self) -> bool:
+        async with unit_of_work(self._sessions) as session:
+            rows = (
+                await session.scalars(
+                    select(NotifierPage)
+                    .where(
+                        NotifierPage.state == SendState.QUEUED.value,
+                        NotifierPage.channel == self._channel,
+                    )
+                    .order_by(NotifierPage.created_at)
+                    .limit(100)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            for row in rows:
+                row.state = SendState.NOT_SENT.value
+                NOT_SENT.labels(row.channel).inc()
+                log.warning(
+                    "page not sent: Twilio is not configured",
+                    extra={
+                        "page_id": str(row.id),
+                        "kind": row.kind,
+                        "channel": row.channel,
+                        "agency": row.agency,
+                        "incident_id": str(row.incident_id) if row.incident_id else None,
+                        "member_id": row.member_id,
+                        "to": row.phone,
+                        "text": row.body,
+                    },
+                )
+            await session.commit()
+            return bool(rows)
