@@ -22,6 +22,11 @@ class ServiceLoops:
     def __init__(self) -> None:
         self.stop = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` after the loops have stopped (to release what they shared)."""
+        self._on_close.append(callback)
 
     def start(self, name: str, loop: Loop) -> None:
         task = asyncio.create_task(self._guard(name, loop), name=name)
@@ -42,10 +47,13 @@ class ServiceLoops:
 
     async def close(self, timeout_s: float = 5.0) -> None:
         self.stop.set()
-        if not self._tasks:
-            return
-        _done, pending = await asyncio.wait(self._tasks.values(), timeout=timeout_s)
+        pending: set[asyncio.Task[None]] = set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks.values(), timeout=timeout_s)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
+        for callback in self._on_close:
+            callback()
+        self._on_close.clear()

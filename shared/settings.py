@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     twilio_auth_token: str | None = None
     twilio_from: str | None = None
     twilio_api_base: HttpUrl = Field(default=HttpUrl("https://api.twilio.com"))
+    twilio_sends_per_second: float = Field(
+        default=1.0,
+        gt=0,
+        description=(
+            "messages (and, separately, calls) a second from the sending number: 1 for a US "
+            "long code; raise it for a short code or a Messaging Service pool"
+        ),
+    )
     sms_ack_timeout_s: float = Field(default=120, gt=0)
     call_ack_timeout_s: float = Field(default=180, gt=0)
     state_dir: Path = Field(

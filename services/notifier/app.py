@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notifier.page_commands import PageCommandHandler
+from services.notifier.page_commands import PAGES_QUEUED, PageCommandHandler
 from services.notifier.sender import PageSender, SenderTuning
 from services.notifier.twilio_port import Pager, TwilioPager
 from services.notifier.webhooks import webhook_router
 from shared.clock import Clock, SystemClock
+from shared.db.commit_signals import CommitSignal
 from shared.http.service_app import build_service_app
 from shared.kafka.clients import build_consumer, build_producer
 from shared.kafka.consumer_runner import ConsumerRunner
@@ -49,7 +50,9 @@ def create_app(
     pager_factory: PagerFactory = twilio_pager,
     rng: random.Random | None = None,
 ) -> FastAPI:
-    sender_tuning = tuning or SenderTuning()
+    sender_tuning = tuning or SenderTuning(
+        per_number_interval_s=1.0 / settings.twilio_sends_per_second
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -113,13 +116,17 @@ def _start_loops(
     loops.start("notifier-page-commands", consumer.run)
     loops.start("notifier-outbox-relay", relay.run)
     for channel in ("sms", "call"):
-        sender = PageSender(
-            channel=channel,
-            sessions=runtime.sessions,
-            topics=topics,
-            clock=runtime.clock,
-            settings=runtime.settings,
-            pager=pager,
-            tuning=tuning,
-        )
-        loops.start(f"notifier-{channel}-sender", sender.run)
+        queued = CommitSignal(runtime.engine, PAGES_QUEUED)
+        loops.on_close(queued.close)
+        for worker in range(tuning.workers):
+            sender = PageSender(
+                channel=channel,
+                sessions=runtime.sessions,
+                topics=topics,
+                clock=runtime.clock,
+                settings=runtime.settings,
+                pager=pager,
+                tuning=tuning,
+                queued=queued,
+            )
+            loops.start(f"notifier-{channel}-sender-{worker}", sender.run)

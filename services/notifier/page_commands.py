@@ -37,6 +37,7 @@ from services.notifier.pages import (
     record_withdrawal,
 )
 from shared.clock import Clock
+from shared.db.commit_signals import raise_flag
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.events import (
@@ -52,6 +53,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+PAGES_QUEUED = "notifier_pages_queued"
 CONSUMER = "notifier"
 ALERT_SEND_WINDOW = timedelta(hours=1)
 MIN_SEND_WINDOW = timedelta(seconds=30)
@@ -150,6 +152,8 @@ class PageCommandHandler:
                     created_at=now,
                 )
             )
+            if not closed:
+                await raise_flag(session, PAGES_QUEUED)
             await session.commit()
 
     async def page_withdrawn(self, event: PageWithdrawn) -> None:
@@ -180,6 +184,8 @@ class PageCommandHandler:
             body = alert_text(event.agency, event.message)
             for phone in phones:
                 await _add_alert(session, event=event, phone=phone, body=body, now=now)
+            if phones:
+                await raise_flag(session, PAGES_QUEUED)
             await session.commit()
 
 

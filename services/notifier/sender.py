@@ -1,7 +1,7 @@
 """The sender loop: sends the queued pages of one channel (SMS or call) through the `Pager`.
 
-Each step claims one due row with `FOR UPDATE SKIP LOCKED`, marks it `sending` and commits
-before calling Twilio, then records the result in a new transaction: so a page is never sent
+Each step of a worker claims one due row with `FOR UPDATE SKIP LOCKED`, marks it `sending` and
+commits before calling Twilio, then records the result in a new transaction: so a page is never sent
 twice, by this process or another. A row still `sending` after its `sending_until` (the process
 died mid-request) may or may not have reached Twilio: it becomes `uncertain`, never resent.
 
@@ -46,6 +46,7 @@ from services.notifier.twilio_port import (
     Unsubscribed,
 )
 from shared.clock import Clock
+from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.kafka.consumer_runner import is_transient
@@ -74,6 +75,9 @@ class SenderTuning:
     poll_interval_s: float = 0.2
     sweep_interval_s: float = 1.0
     ring_timeout_s: int = 30
+    workers: int = 4
+    """Sender loops per channel: Twilio answers in tens of milliseconds or more, so several
+    requests are in flight at once (each page is still claimed by exactly one)."""
 
 
 def webhook_url(settings: Settings, path: str) -> str:
@@ -101,7 +105,9 @@ class PageSender:
         settings: Settings,
         pager: Pager | None,
         tuning: SenderTuning | None = None,
+        queued: CommitSignal | None = None,
     ) -> None:
+        """`queued`, set when a transaction that queued pages commits, wakes the loop at once."""
         if channel not in ("sms", "call"):
             raise ValueError("channel is sms or call")
         self._channel = channel
@@ -113,6 +119,7 @@ class PageSender:
         self._tuning = tuning or SenderTuning()
         self._slot = f"{channel}:{settings.twilio_from or 'none'}"
         self._last_sweep = -math.inf
+        self._queued = queued
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; a database outage is waited out."""
@@ -128,8 +135,11 @@ class PageSender:
                 worked = False
                 backoff = min(backoff * 2, 5.0)
             if not worked:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
+                if self._queued is not None:
+                    await self._queued.wait(stop, backoff)
+                else:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), backoff)
 
     async def step(self) -> bool:
         """Sweep if it is time, then send at most one page; True when something was done."""

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db.commit_signals import raise_flag
 from shared.events import Event, encode_event, event_key, topic_for
 from shared.kafka.topics import Topics
 from shared.outbox.models import OutboxMessage
 
-WRITTEN_FLAG = "pst_outbox_written"
+OUTBOX_WRITTEN = "outbox_written"
 
 
 def outbox_row(topics: Topics, event: Event) -> dict[str, Any]:
@@ -32,8 +33,6 @@ async def enqueue(session: AsyncSession, topics: Topics, *events: Event) -> None
 
 
 async def flag_outbox_written(session: AsyncSession) -> None:
-    """Flag the connection so that its commit wakes this process's relay at once (see
-    `OutboxRelay`); relays in other processes find the rows at their next poll. (A NOTIFY would
-    wake them all, but PostgreSQL serialises the commits of notifying transactions.)"""
-    connection = await session.connection()
-    connection.info[WRITTEN_FLAG] = True
+    """The transaction's commit wakes this process's relay at once (`shared.db.commit_signals`);
+    relays in other processes find the rows at their next poll."""
+    await raise_flag(session, OUTBOX_WRITTEN)

@@ -13,6 +13,7 @@ failed is closed and built anew.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -20,13 +21,13 @@ from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, event, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
+from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
-from shared.outbox.enqueue import WRITTEN_FLAG
+from shared.outbox.enqueue import OUTBOX_WRITTEN
 from shared.outbox.models import PENDING, SENT, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -62,17 +63,14 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._keep_sent_for = keep_sent_for
         self._producer: AIOKafkaProducer | None = None
-        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; failures are logged and retried with backoff."""
         backoff = self._poll_interval_s
         polls = 0
-        event.listen(self._engine.sync_engine, "commit", self._on_commit)
-        event.listen(self._engine.sync_engine, "rollback", self._on_rollback)
+        written = CommitSignal(self._engine, OUTBOX_WRITTEN)
         try:
             while not stop.is_set():
-                self._wake.clear()
                 try:
                     published = await self.publish_pending()
                     backoff = self._poll_interval_s
@@ -80,17 +78,17 @@ class OutboxRelay:
                     FAILURES.labels(self._service).inc()
                     log.warning("outbox publish failed; will retry", extra={"error": repr(error)})
                     await self._drop_producer()
-                    await _wait_either(stop, None, backoff)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
                 polls += 1
                 if polls % 1000 == 0:
                     await self._purge_sent()
                 if published < self._batch_size:
-                    await _wait_either(stop, self._wake, self._poll_interval_s)
+                    await written.wait(stop, self._poll_interval_s)
         finally:
-            event.remove(self._engine.sync_engine, "commit", self._on_commit)
-            event.remove(self._engine.sync_engine, "rollback", self._on_rollback)
+            written.close()
             await self._drop_producer()
 
     async def publish_pending(self) -> int:
@@ -164,22 +162,3 @@ class OutboxRelay:
                 )
             )
             await session.commit()
-
-    def _on_commit(self, connection: Connection) -> None:
-        """A transaction of this process that wrote to the outbox committed: publish now."""
-        if connection.info.pop(WRITTEN_FLAG, False):
-            self._wake.set()
-
-    def _on_rollback(self, connection: Connection) -> None:
-        connection.info.pop(WRITTEN_FLAG, None)
-
-
-async def _wait_either(stop: asyncio.Event, wake: asyncio.Event | None, timeout_s: float) -> None:
-    waiters = [asyncio.create_task(stop.wait())]
-    if wake is not None:
-        waiters.append(asyncio.create_task(wake.wait()))
-    try:
-        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
