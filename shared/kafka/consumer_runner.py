@@ -1,7 +1,8 @@
 """Running a Kafka consumer at least once: commit only after the handler's transaction.
 
-The handler owns one database transaction per event and records the event's id in it, so a
-redelivery after a crash changes nothing. Transient failures (the database or broker away) are
+Partitions are handled side by side, each in order. The handler owns one database transaction
+per event and records the event's id in it, so a redelivery after a crash changes nothing.
+Transient failures (the database or broker away) are
 retried in place without committing; an event that cannot be handled (it does not parse, or it
 keeps failing) is dead-lettered, so an activation is never dropped silently, and consumption
 moves on.
@@ -80,18 +81,33 @@ class ConsumerRunner:
                     log.warning("consumer did not stop cleanly", extra={"error": repr(error)})
 
     async def _consume(self, consumer: AIOKafkaConsumer, stop: asyncio.Event) -> None:
+        """Each partition's records in order, the partitions of a batch side by side (one
+        incident's events share a partition, so its order holds), then one commit of every
+        partition's progress."""
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=100)
-            for partition, records in batches.items():
-                done: int | None = None
-                for record in records:
-                    if not await self._handle_until_done(record, stop):
-                        break
-                    done = record.offset + 1
-                if done is not None:
-                    await consumer.commit({partition: done})
-                if stop.is_set():
-                    return
+            batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            if not batches:
+                continue
+            progress = await asyncio.gather(
+                *(self._drain(partition, records, stop) for partition, records in batches.items())
+            )
+            offsets = {partition: offset for partition, offset in progress if offset is not None}
+            if offsets:
+                await consumer.commit(offsets)
+
+    async def _drain(
+        self,
+        partition: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+        stop: asyncio.Event,
+    ) -> tuple[TopicPartition, int | None]:
+        """Handle one partition's records in order; the offset to commit, if any was done."""
+        done: int | None = None
+        for record in records:
+            if not await self._handle_until_done(record, stop):
+                break
+            done = record.offset + 1
+        return partition, done
 
     async def _handle_until_done(
         self, record: ConsumerRecord[bytes, bytes], stop: asyncio.Event
