@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 
 from bench.harness import machine, percentile, pst_up, roster
 from pst.localstack.ports import free_port
@@ -166,7 +167,6 @@ async def stages(
     database_url: str, numbers: list[int], sent_at: dict[int, float]
 ) -> dict[str, Any]:
     """Where the time goes, from the services' own timestamps: median and p99 of each hop."""
-    import asyncpg
 
     connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
