@@ -41,6 +41,11 @@ class CommitSignal:
             self._event.set()
 
     def _forget(self, connection: Connection) -> None:
+        # A connection that died mid-transaction is invalidated: its flags went with its DBAPI
+        # connection, and reading `info` would raise PendingRollbackError in place of the
+        # transient error that killed it (a dead letter, a crashed loop, a 500).
+        if connection.invalidated:
+            return
         connection.info.pop(_FLAGS, None)
 
     def set(self) -> None:

@@ -7,9 +7,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from shared.db.availability import database_unavailable
 from shared.errors import CallerError
 
 RETRY_AFTER_S = 5
@@ -48,6 +49,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for failure in (PoolTimeout, OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(failure, unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        """Another database error: the database going away (starting up, shutting down: see
+        `database_unavailable`) is a 503 too; anything else is a bug, left to become a 500."""
+        if not database_unavailable(error):
+            raise error
+        return await unavailable(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:

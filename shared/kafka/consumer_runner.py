@@ -20,9 +20,9 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.clock import Clock
+from shared.db.availability import database_unavailable
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.dead_letters import record_dead_letter
@@ -42,9 +42,7 @@ class PermanentEventError(Exception):
 
 def is_transient(error: BaseException) -> bool:
     """Failures that go away by themselves: retry them for as long as it takes."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
+    if database_unavailable(error):
         return True
     return isinstance(error, OSError | TimeoutError | ConnectionError | KafkaError)
 

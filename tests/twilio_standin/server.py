@@ -10,6 +10,10 @@ our own code.)
 - Errors on demand: `script("Messages", Reply.too_many_requests(), ...)` answers the next
   requests to that resource with the scripted replies, in order (429 with Retry-After, 5xx,
   400 with a code, or a hang of N seconds before answering).
+- Errors at random, for fault injection: `chaos=Chaos(error_ratio=0.2, hang_ratio=0.05,
+  hang_s=12, seed=7)` answers about a fifth of the unscripted requests 500 and lets about one in
+  twenty hang `hang_s` seconds first, drawn from a seeded RNG; what each request drew is
+  recorded (`RecordedRequest.chaos`).
 - Callbacks, signed with `X-Twilio-Signature` as Twilio signs them (`RequestValidator` over the
   exact URL and the form): `send_status`, `send_inbound_sms`, `fetch_call_twiml`, `press_keys`.
   Status callbacks and call TwiML go to the URLs the service gave when it created the message
@@ -26,6 +30,7 @@ import binascii
 import contextlib
 import itertools
 import logging
+import random
 import re
 import secrets
 import xml.etree.ElementTree as ET
@@ -89,15 +94,44 @@ class Reply:
         return cls(then, delay_s=seconds)
 
 
+@dataclass(frozen=True)
+class Chaos:
+    """Random faults on the Messages and Calls endpoints (scripted replies come first).
+
+    Each unscripted request draws once from `random.Random(seed)`: with `error_ratio` it is
+    answered `error_status` (a Twilio 20500; nothing is created), with `hang_ratio` it is answered
+    only after `hang_s` seconds, then created as usual (as Twilio may do after the client gave
+    up), otherwise it is answered at once. The same seed and the same order of requests give the
+    same faults.
+    """
+
+    error_ratio: float = 0.0
+    hang_ratio: float = 0.0
+    hang_s: float = 15.0
+    error_status: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.error_ratio < 0 or self.hang_ratio < 0 or self.error_ratio + self.hang_ratio > 1:
+            raise ValueError("error_ratio and hang_ratio are >= 0 and add up to at most 1")
+        if self.hang_s < 0:
+            raise ValueError("hang_s is >= 0")
+
+
+ChaosDraw = Literal["error", "hang"]
+
+
 @dataclass
 class RecordedRequest:
-    """One request to the REST API, as received, and what the stand-in answered."""
+    """One request to the REST API, as received, and what the stand-in answered (`chaos`: the
+    random fault it drew, if any)."""
 
     resource: Resource
     form: dict[str, str]
     status: int = 0
     sid: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    chaos: ChaosDraw | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +169,7 @@ class TwilioStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         auto_statuses: tuple[str, ...] = (),
+        chaos: Chaos | None = None,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -152,6 +187,8 @@ class TwilioStandIn:
         self._stopping = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._inbound_ids = itertools.count(1)
+        self.chaos = chaos
+        self._chaos_rng = random.Random(chaos.seed if chaos else 0)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> TwilioStandIn:
@@ -229,7 +266,10 @@ class TwilioStandIn:
         if not self._authorized(request):
             recorded.status = 401
             return _error(401, 20003, "Authenticate")
-        reply = self._scripts[resource].popleft() if self._scripts[resource] else Reply(201)
+        if self._scripts[resource]:
+            reply = self._scripts[resource].popleft()
+        else:
+            reply = self._chaos_reply(recorded)
         if reply.delay_s > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), reply.delay_s)
@@ -247,6 +287,19 @@ class TwilioStandIn:
         if resource == "Messages" and self.auto_statuses:
             self._in_background(self._auto_status(sid))
         return web.json_response(self._resource_json(resource, sid, form), status=201)
+
+    def _chaos_reply(self, recorded: RecordedRequest) -> Reply:
+        """The reply to an unscripted request: normal, or a fault drawn by `chaos`."""
+        if self.chaos is None:
+            return Reply(201)
+        draw = self._chaos_rng.random()
+        if draw < self.chaos.error_ratio:
+            recorded.chaos = "error"
+            return Reply.server_error(self.chaos.error_status)
+        if draw < self.chaos.error_ratio + self.chaos.hang_ratio:
+            recorded.chaos = "hang"
+            return Reply.hang(self.chaos.hang_s)
+        return Reply(201)
 
     def _authorized(self, request: web.Request) -> bool:
         if request.match_info["account_sid"] != self.account_sid:
@@ -425,6 +478,7 @@ class TwilioStandIn:
                     "status": r.status,
                     "sid": r.sid,
                     "at": r.at.isoformat(),
+                    "chaos": r.chaos,
                 }
                 for r in self.requests
             ]
