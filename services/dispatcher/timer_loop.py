@@ -26,6 +26,7 @@ from services.dispatcher.records import lock_assignment, lock_decision
 from services.dispatcher.staffing import staff_incident
 from services.dispatcher.timers import TimerKind, claim_due_timer
 from services.dispatcher.transactions import in_transaction
+from shared.transient_failures import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,22 @@ class TimerLoop:
         self._batch_size = batch_size
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Fire due timers until `stop` is set; a failure is logged and tried again."""
+        """Fire due timers until `stop` is set; a failure is logged and tried again, backing
+        off while the database is away (one warning, not a traceback every poll)."""
+        wait_s = self._poll_interval_s
         while not stop.is_set():
             try:
                 await self.fire_due()
-            except Exception:  # the loop must outlive a database outage
-                log.exception("firing timers failed; will retry")
+                wait_s = self._poll_interval_s
+            except Exception as error:  # the loop must outlive a database outage
+                if is_transient(error):
+                    if wait_s == self._poll_interval_s:
+                        log.warning("firing timers failed; retrying", extra={"error": repr(error)})
+                else:
+                    log.exception("firing timers failed; will retry")
+                wait_s = min(wait_s * 2, 5.0)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._poll_interval_s)
+                await asyncio.wait_for(stop.wait(), wait_s)
 
     async def fire_due(self, now: datetime | None = None) -> int:
         """Fire every timer due at `now` (default: the clock's now); returns how many fired."""

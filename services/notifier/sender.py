@@ -49,9 +49,9 @@ from shared.clock import Clock
 from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
-from shared.kafka.consumer_runner import is_transient
 from shared.kafka.topics import Topics
 from shared.settings import Settings
+from shared.transient_failures import is_transient
 
 log = logging.getLogger(__name__)
 

@@ -22,12 +22,12 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from shared.clock import Clock
-from shared.db.availability import database_unavailable
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.dead_letters import record_dead_letter
 from shared.events import AnyEvent, parse_event
 from shared.kafka.topics import Topics
+from shared.transient_failures import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +38,6 @@ ATTEMPTS_BEFORE_DEAD_LETTER = 5
 
 class PermanentEventError(Exception):
     """The event can never be handled as it is: dead-letter it."""
-
-
-def is_transient(error: BaseException) -> bool:
-    """Failures that go away by themselves: retry them for as long as it takes."""
-    if database_unavailable(error):
-        return True
-    return isinstance(error, OSError | TimeoutError | ConnectionError | KafkaError)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from shared.db.commit_signals import CommitSignal
 from shared.db.engine import build_engine, build_session_factory
 from shared.db.unit_of_work import unit_of_work
 from shared.http.errors import install_error_handlers
-from shared.kafka.consumer_runner import is_transient
+from shared.transient_failures import is_transient
 
 pytestmark = pytest.mark.faults
 
