@@ -37,6 +37,8 @@ from pydantic import (
     field_validator,
 )
 
+from shared.stored_text import Storable
+
 SCHEMA_VERSION: Final = 1
 SCHEMA_ID: Final = "urn:pst:schema:incident-report:v1"
 MAX_FUTURE: Final = timedelta(minutes=5)
@@ -94,7 +96,7 @@ AgencySlug = Annotated[
         description="The agency's slug, e.g. `kcmo`.",
     ),
 ]
-MemberId = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+MemberId = Annotated[StrictStr, Field(min_length=1, max_length=64), Storable]
 
 
 class Location(BaseModel):
@@ -104,7 +106,7 @@ class Location(BaseModel):
 
     lat: Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
     lon: Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
-    address: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+    address: Annotated[StrictStr, Field(min_length=1, max_length=500), Storable] | None = None
 
 
 class Person(BaseModel):
@@ -160,12 +162,12 @@ class IncidentReport(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agency: AgencySlug
-    external_id: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    external_id: Annotated[StrictStr, Field(min_length=1, max_length=64), Storable] | None = None
     occurred_at: AwareDatetime = Field(
         description="RFC 3339 with a UTC offset; at most 5 minutes in the future."
     )
     location: Location | None = None
-    summary: Annotated[StrictStr, Field(max_length=2000)] | None = None
+    summary: Annotated[StrictStr, Field(max_length=2000), Storable] | None = None
     event: Event
     department_vehicle: StrictBool = False
     pursuit: StrictBool = False
@@ -205,6 +207,10 @@ class IncidentReport(BaseModel):
         now = _now_from(info.context)
         if value > now + MAX_FUTURE:
             raise ValueError("must be at most 5 minutes in the future")
+        try:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC: no later step could use it
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("must lie between the years 1 and 9999 in UTC") from None
         return value
 
 

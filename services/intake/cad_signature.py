@@ -34,7 +34,8 @@ def parse_signature_header(header: str | None) -> SignatureHeader:
     for part in header.split(","):
         name, _, value = part.strip().partition("=")
         if name == "t":
-            if not value.isdigit() or len(value) > 12:
+            # ASCII digits only: str.isdigit() is also true of "²", which int() refuses (a 500)
+            if not (value.isascii() and value.isdigit()) or len(value) > 12:
                 raise SignatureRejected("X-PST-Signature: t must be unix seconds")
             timestamp = int(value)
         elif name == "v1" and value:

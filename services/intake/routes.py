@@ -26,6 +26,7 @@ from services.intake.openapi import (
 )
 from services.intake.reporting import ReportOutcome
 from shared.errors import InvalidInput, UnsupportedMediaType
+from shared.stored_text import Storable
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "malformed request"},
@@ -50,7 +51,7 @@ class IncidentAccepted(BaseModel):
 class ApprovalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    member_id: str = Field(min_length=1, max_length=64)
+    member_id: Annotated[str, Field(min_length=1, max_length=64), Storable]
 
 
 def _require_json(request: Request) -> None:

@@ -5,7 +5,8 @@ recorded the sid still finds its page. A status ranked at or below the page's cu
 or repeated) changes nothing; an applied one reports at most one outcome, and only while the page
 is open: `delivered`; `delivery_failed` for a failed or undelivered SMS (the dispatcher calls);
 `opted_out` when Twilio says the recipient unsubscribed; `call_unanswered` for a call that ended
-without a keypress.
+without a keypress. A status that is not one of the page's channel is refused (422), and so is a
+callback naming a page that does not exist (404): neither changes anything.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from services.notifier.pages import record_opt_out
 from shared.clock import Clock
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
+from shared.errors import InvalidInput, NotFound
 from shared.kafka.topics import Topics
 
 
@@ -50,9 +52,17 @@ async def handle_status(
             page = None
         if page is None or (callback.sid and page.twilio_sid not in (None, callback.sid)):
             INBOUND.labels("status_unknown").inc()
+            if page is None and callback.page_id is not None:
+                raise NotFound("page: no such page")
             return
         rank = status_rank(page.channel, callback.status)
-        if rank is None or rank <= page.twilio_status_rank:
+        if rank is None:
+            INBOUND.labels("status_unknown").inc()
+            raise InvalidInput(
+                f"{callback.status[:20]!r} is not a status of a Twilio "
+                f"{'message' if page.channel == 'sms' else 'call'}"
+            )
+        if rank <= page.twilio_status_rank:
             INBOUND.labels("status_ignored").inc()
             return
         INBOUND.labels("status_applied").inc()

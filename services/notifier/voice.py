@@ -16,6 +16,7 @@ from services.notifier.pages import close_assignment
 from shared.clock import Clock
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
+from shared.errors import NotFound
 from shared.events import PageFacts
 from shared.kafka.topics import Topics
 
@@ -36,7 +37,10 @@ async def handle_voice(
     topics: Topics,
     clock: Clock,
 ) -> str:
-    """The TwiML for Twilio: the gather script, or the closing words after an answer."""
+    """The TwiML for Twilio: the gather script, or the closing words after an answer.
+
+    A page id that names no specialist's page is refused (404); without one, the caller hears
+    that the page is not known."""
     async with unit_of_work(sessions) as session:
         page = (
             await session.get(NotifierPage, page_id, with_for_update=True)
@@ -50,6 +54,8 @@ async def handle_voice(
             or page.assignment_id is None
         ):
             INBOUND.labels("voice_unknown_page").inc()
+            if page_id is not None:
+                raise NotFound("page: no page of this id is a specialist's call")
             return closing_twiml(UNKNOWN_PAGE_WORDS)
         if call_sid and page.twilio_sid is None:
             page.twilio_sid = call_sid

@@ -2,14 +2,16 @@
 
 Thin routes: check `X-Twilio-Signature` over PST_PUBLIC_URL + path (+ query) with the SDK's
 `RequestValidator` (403 when missing or wrong, and always when no auth token is configured),
-read the form, call one handler, answer TwiML. They depend only on the `ServiceRuntime` in
-`app.state.runtime`, so the intake web process can serve them too (the local stack's one port).
+read the form (413 over 64 KiB, 415 when it is not a form), check the fields the handlers rely
+on (422 naming the field), call one handler, answer TwiML. They depend only on the
+`ServiceRuntime` in `app.state.runtime`, so the intake web process can serve them too (the local
+stack's one port). What Twilio posts is described in `webhook_openapi.py`.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -19,16 +21,28 @@ from twilio.twiml.messaging_response import MessagingResponse
 from services.notifier.delivery_status import StatusCallback, handle_status
 from services.notifier.inbound_sms import InboundSms, handle_inbound_sms
 from services.notifier.voice import handle_voice
-from shared.errors import Forbidden, InvalidInput
+from services.notifier.webhook_openapi import (
+    FORM_MEDIA_TYPE,
+    MAX_SMS_BODY_CHARS,
+    NO_SUCH_PAGE,
+    REFUSED,
+    SMS_FORM,
+    STATUS_FORM,
+    VOICE_FORM,
+    form_body,
+    page_parameter,
+)
+from shared.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from shared.roster.entry import E164
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWIML_MEDIA_TYPE = "application/xml"
 MAX_FORM_BYTES = 64 * 1024
-SIGNED: dict[int | str, dict[str, Any]] = {
-    403: {"description": "missing or wrong X-Twilio-Signature"}
-}
+SID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+DIGITS = re.compile(r"^[0-9*#]{0,32}$")
+ERROR_CODE = re.compile(r"^[0-9]{1,10}$")
 
 
 class BadTwilioSignature(Forbidden):
@@ -41,6 +55,15 @@ def public_url_of(settings: Settings, request: Request) -> str:
     return f"{url}?{request.url.query}" if request.url.query else url
 
 
+async def _bounded_body(request: Request) -> bytes:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_FORM_BYTES:
+            raise PayloadTooLarge(f"request body is larger than {MAX_FORM_BYTES // 1024} KiB")
+    return bytes(raw)
+
+
 async def signed_form(request: Request, settings: Settings) -> dict[str, str]:
     """The request's form fields, once its signature is checked."""
     signature = request.headers.get(SIGNATURE_HEADER)
@@ -48,9 +71,7 @@ async def signed_form(request: Request, settings: Settings) -> dict[str, str]:
         raise BadTwilioSignature("Twilio is not configured here: its webhooks are refused")
     if not signature:
         raise BadTwilioSignature(f"{SIGNATURE_HEADER} is missing")
-    raw = await request.body()
-    if len(raw) > MAX_FORM_BYTES:
-        raise BadTwilioSignature("the request is not one Twilio sends")
+    raw = await _bounded_body(request)
     try:
         fields = dict(parse_qsl(raw.decode(), keep_blank_values=True, strict_parsing=False))
     except UnicodeDecodeError as error:
@@ -58,7 +79,24 @@ async def signed_form(request: Request, settings: Settings) -> dict[str, str]:
     validator = RequestValidator(settings.twilio_auth_token)
     if not validator.validate(public_url_of(settings, request), fields, signature):
         raise BadTwilioSignature(f"{SIGNATURE_HEADER} does not match this request")
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != FORM_MEDIA_TYPE:
+        raise UnsupportedMediaType(f"send the fields as a form ({FORM_MEDIA_TYPE})")
     return fields
+
+
+def _field(
+    form: dict[str, str], name: str, pattern: re.Pattern[str], meaning: str, *, required: bool
+) -> str | None:
+    """`form[name]` when it matches `pattern`; as given when empty or absent and not required."""
+    value = form.get(name)
+    if not value:
+        if required:
+            raise InvalidInput(f"{name}: required")
+        return value
+    if not pattern.fullmatch(value):
+        raise InvalidInput(f"{name}: {meaning}")
+    return value
 
 
 def _page_id(request: Request) -> uuid.UUID | None:
@@ -69,6 +107,39 @@ def _page_id(request: Request) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError as error:
         raise InvalidInput("page must be a page id") from error
+
+
+def _inbound_sms(form: dict[str, str]) -> InboundSms:
+    sid = _field(form, "MessageSid", SID, "must be a Twilio message sid", required=True)
+    sender = _field(form, "From", E164, "must be an E.164 number (+18165550100)", required=True)
+    body = form.get("Body")
+    if body is None:
+        raise InvalidInput("Body: required")
+    if len(body) > MAX_SMS_BODY_CHARS:
+        raise InvalidInput(f"Body: at most {MAX_SMS_BODY_CHARS} characters")
+    return InboundSms(message_sid=sid or "", from_number=sender or "", body=body)
+
+
+def _status_callback(form: dict[str, str], page_id: uuid.UUID | None) -> StatusCallback:
+    """A callback that names its page must carry its sid and status (the handler checks that
+    the status is one of the page's channel); one without is looked up by its sid."""
+    named = page_id is not None
+    if "MessageStatus" in form:
+        sid_field, status_field = "MessageSid", "MessageStatus"
+    elif "CallStatus" in form or not named:
+        sid_field, status_field = "CallSid", "CallStatus"
+    else:
+        raise InvalidInput("MessageStatus or CallStatus: required")
+    sid = _field(form, sid_field, SID, "must be a Twilio sid", required=named)
+    status = form.get(status_field) or ""
+    if named and not status:
+        raise InvalidInput(f"{status_field}: required")
+    error_code = _field(
+        form, "ErrorCode", ERROR_CODE, "must be Twilio's error number", required=False
+    )
+    return StatusCallback(
+        page_id=page_id, sid=sid or None, status=status, error_code=error_code or None
+    )
 
 
 def _twiml(xml: str) -> Response:
@@ -82,17 +153,14 @@ def webhook_router() -> APIRouter:
         "/sms",
         summary="Inbound SMS: a reply to a page, STOP/START, or help",
         response_class=Response,
-        responses=SIGNED,
+        responses=REFUSED,
+        openapi_extra={"requestBody": form_body(SMS_FORM)},
     )
     async def inbound_sms(request: Request) -> Response:
         runtime: ServiceRuntime = request.app.state.runtime
         form = await signed_form(request, runtime.settings)
         reply = await handle_inbound_sms(
-            InboundSms(
-                message_sid=form.get("MessageSid", ""),
-                from_number=form.get("From", ""),
-                body=form.get("Body", ""),
-            ),
+            _inbound_sms(form),
             sessions=runtime.sessions,
             topics=runtime.topics,
             clock=runtime.clock,
@@ -106,15 +174,23 @@ def webhook_router() -> APIRouter:
         "/voice",
         summary="The page call's TwiML, and the key pressed",
         response_class=Response,
-        responses=SIGNED,
+        responses=REFUSED | NO_SUCH_PAGE,
+        openapi_extra={
+            "parameters": [page_parameter(required=True)],
+            "requestBody": form_body(VOICE_FORM),
+        },
     )
     async def voice(request: Request) -> Response:
         runtime: ServiceRuntime = request.app.state.runtime
         form = await signed_form(request, runtime.settings)
+        page_id = _page_id(request)
+        call_sid = _field(
+            form, "CallSid", SID, "must be a Twilio call sid", required=page_id is not None
+        )
         twiml = await handle_voice(
-            page_id=_page_id(request),
-            digits=form.get("Digits"),
-            call_sid=form.get("CallSid"),
+            page_id=page_id,
+            digits=_field(form, "Digits", DIGITS, "must be the keys pressed", required=False),
+            call_sid=call_sid,
             action_url=public_url_of(runtime.settings, request),
             sessions=runtime.sessions,
             topics=runtime.topics,
@@ -127,19 +203,17 @@ def webhook_router() -> APIRouter:
         summary="Delivery status of a page's SMS or call",
         status_code=204,
         response_class=Response,
-        responses=SIGNED,
+        responses=REFUSED | NO_SUCH_PAGE,
+        openapi_extra={
+            "parameters": [page_parameter(required=False)],
+            "requestBody": form_body(STATUS_FORM),
+        },
     )
     async def status(request: Request) -> Response:
         runtime: ServiceRuntime = request.app.state.runtime
         form = await signed_form(request, runtime.settings)
-        is_message = "MessageStatus" in form
         await handle_status(
-            StatusCallback(
-                page_id=_page_id(request),
-                sid=(form.get("MessageSid") if is_message else form.get("CallSid")) or None,
-                status=form.get("MessageStatus") or form.get("CallStatus") or "",
-                error_code=form.get("ErrorCode") or None,
-            ),
+            _status_callback(form, _page_id(request)),
             sessions=runtime.sessions,
             topics=runtime.topics,
             clock=runtime.clock,

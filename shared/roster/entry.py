@@ -8,11 +8,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+from shared.stored_text import Storable
 
-MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")  # [0-9]: \d would take any script's digits
+
+MemberId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True), Storable
+]
 Phone = Annotated[str, StringConstraints(pattern=E164.pattern)]
-Language = Annotated[str, StringConstraints(min_length=2, max_length=35)]
+Language = Annotated[str, StringConstraints(min_length=2, max_length=35), Storable]
 
 MAX_ROSTER_SIZE = 2000
 
@@ -31,7 +35,9 @@ class RosterEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     member_id: MemberId
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), Storable
+    ]
     agency: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     phone: Phone
     status: SpecialistStatus
