@@ -128,5 +128,6 @@ def _start_loops(
                 pager=pager,
                 tuning=tuning,
                 queued=queued,
+                sweeps=worker == 0,
             )
             loops.start(f"notifier-{channel}-sender-{worker}", sender.run)

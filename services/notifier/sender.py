@@ -76,6 +76,8 @@ class SenderTuning:
     sweep_interval_s: float = 1.0
     ring_timeout_s: int = 30
     workers: int = 4
+    claim_batch: int = 20
+    """At most this many pages claimed and sent together (when the number's rate allows)."""
     """Sender loops per channel: Twilio answers in tens of milliseconds or more, so several
     requests are in flight at once (each page is still claimed by exactly one)."""
 
@@ -106,6 +108,7 @@ class PageSender:
         pager: Pager | None,
         tuning: SenderTuning | None = None,
         queued: CommitSignal | None = None,
+        sweeps: bool = True,
     ) -> None:
         """`queued`, set when a transaction that queued pages commits, wakes the loop at once."""
         if channel not in ("sms", "call"):
@@ -120,6 +123,7 @@ class PageSender:
         self._slot = f"{channel}:{settings.twilio_from or 'none'}"
         self._last_sweep = -math.inf
         self._queued = queued
+        self._sweeps = sweeps
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; a database outage is waited out."""
@@ -142,9 +146,9 @@ class PageSender:
                         await asyncio.wait_for(stop.wait(), backoff)
 
     async def step(self) -> bool:
-        """Sweep if it is time, then send at most one page; True when something was done."""
+        """Sweep if it is time, then send what one claim took; True when something was done."""
         swept = False
-        if time.monotonic() - self._last_sweep >= self._tuning.sweep_interval_s:
+        if self._sweeps and time.monotonic() - self._last_sweep >= self._tuning.sweep_interval_s:
             swept = await self.sweep()
             self._last_sweep = time.monotonic()
         if self._pager is None:
@@ -152,69 +156,97 @@ class PageSender:
         claimed = await self._claim()
         if claimed is None:
             return swept
-        if isinstance(claimed, _Claimed):
-            result = await self._send(self._pager, claimed)
-            await self._record(claimed, result)
+        if isinstance(claimed, list):
+            pager = self._pager
+            results = await asyncio.gather(*(self._send(pager, page) for page in claimed))
+            for page, result in zip(claimed, results, strict=True):
+                await self._record(page, result)
         return True
 
     # -- claiming -------------------------------------------------------------------------
-    async def _claim(self) -> _Claimed | bool | None:
-        """The claimed page; True when a row was settled without sending; None when idle."""
+    async def _claim(self) -> list[_Claimed] | bool | None:
+        """The claimed pages (several at once when the sending number's rate allows: one
+        lock of its slot and one commit for all of them); True when rows were settled without
+        sending; None when idle or when the number must wait."""
         async with unit_of_work(self._sessions) as session:
             now = self._clock.now()
             slot = await self._locked_slot(session)
             if slot.next_free_at > now:
                 return None
-            row = await session.scalar(
-                select(NotifierPage)
-                .where(
-                    NotifierPage.state == SendState.QUEUED.value,
-                    NotifierPage.channel == self._channel,
-                    NotifierPage.send_after <= now,
+            rows = (
+                await session.scalars(
+                    select(NotifierPage)
+                    .where(
+                        NotifierPage.state == SendState.QUEUED.value,
+                        NotifierPage.channel == self._channel,
+                        NotifierPage.send_after <= now,
+                    )
+                    .order_by(NotifierPage.send_after, NotifierPage.created_at)
+                    .limit(self._batch_allowed())
+                    .with_for_update(skip_locked=True)
                 )
-                .order_by(NotifierPage.send_after, NotifierPage.created_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if row is None:
+            ).all()
+            if not rows:
                 return None
-            if row.closed_at is not None:
-                row.state = SendState.CANCELLED.value
-            elif row.send_deadline <= now:
-                await self._expire(session, row, now, "not sent before its deadline")
-            elif self._channel == "sms" and await is_opted_out(session, row.phone):
-                row.state = SendState.OPTED_OUT.value
-                log.info(
-                    "SMS not sent: the number has opted out",
-                    extra={"page_id": str(row.id), "kind": row.kind},
-                )
-                await report_outcome(
-                    session,
-                    self._topics,
-                    page=row,
-                    outcome="opted_out",
-                    at=now,
-                    detail="the number has opted out of SMS",
-                )
-            else:
+            claimed: list[_Claimed] = []
+            for row in rows:
+                if await self._settle_unsendable(session, row, now):
+                    continue
                 row.state = SendState.SENDING.value
                 row.attempts += 1
                 row.sending_until = now + timedelta(
                     seconds=self._tuning.request_timeout_s + self._tuning.crash_margin_s
                 )
-                slot.next_free_at = now + timedelta(seconds=self._tuning.per_number_interval_s)
-                claimed = _Claimed(
-                    page_id=row.id,
-                    kind=row.kind,
-                    channel=row.channel,
-                    phone=row.phone,
-                    body=row.body,
-                    send_deadline=row.send_deadline,
+                claimed.append(
+                    _Claimed(
+                        page_id=row.id,
+                        kind=row.kind,
+                        channel=row.channel,
+                        phone=row.phone,
+                        body=row.body,
+                        send_deadline=row.send_deadline,
+                    )
                 )
-                await session.commit()
-                return claimed
+            if claimed:
+                slot.next_free_at = now + timedelta(
+                    seconds=self._tuning.per_number_interval_s * len(claimed)
+                )
             await session.commit()
-            return True
+            return claimed or True
+
+    def _batch_allowed(self) -> int:
+        """How many pages one claim may take: one at a time for a slow number (a long code's
+        one a second), up to `claim_batch` when the number's rate is high."""
+        interval = self._tuning.per_number_interval_s
+        if interval <= 0:
+            return self._tuning.claim_batch
+        return max(1, min(self._tuning.claim_batch, int(0.1 / interval)))
+
+    async def _settle_unsendable(
+        self, session: AsyncSession, row: NotifierPage, now: datetime
+    ) -> bool:
+        """Settle a claimed row that must not be sent (closed, too late, opted out)."""
+        if row.closed_at is not None:
+            row.state = SendState.CANCELLED.value
+        elif row.send_deadline <= now:
+            await self._expire(session, row, now, "not sent before its deadline")
+        elif self._channel == "sms" and await is_opted_out(session, row.phone):
+            row.state = SendState.OPTED_OUT.value
+            log.info(
+                "SMS not sent: the number has opted out",
+                extra={"page_id": str(row.id), "kind": row.kind},
+            )
+            await report_outcome(
+                session,
+                self._topics,
+                page=row,
+                outcome="opted_out",
+                at=now,
+                detail="the number has opted out of SMS",
+            )
+        else:
+            return False
+        return True
 
     async def _locked_slot(self, session: AsyncSession) -> SenderSlot:
         await session.execute(

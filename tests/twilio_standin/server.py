@@ -51,7 +51,7 @@ DEFAULT_ACCOUNT_SID = "AC" + "5" * 32
 DEFAULT_AUTH_TOKEN = "standin-auth-token"
 DEFAULT_SERVICE_NUMBER = "+15005550006"
 API_VERSION = "2010-04-01"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 Resource = Literal["Messages", "Calls"]
 
