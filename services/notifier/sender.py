@@ -49,6 +49,7 @@ from shared.clock import Clock
 from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
+from shared.events import PageOutcome
 from shared.kafka.topics import Topics
 from shared.settings import Settings
 from shared.transient_failures import is_transient
@@ -84,6 +85,13 @@ class SenderTuning:
 
 def webhook_url(settings: Settings, path: str) -> str:
     return f"{str(settings.public_url).rstrip('/')}{path}"
+
+
+_OUTCOME_OF: dict[SendState, PageOutcome] = {
+    SendState.UNCERTAIN: "send_uncertain",
+    SendState.SEND_FAILED: "send_failed",
+    SendState.OPTED_OUT: "opted_out",
+}
 
 
 @dataclass(frozen=True)
@@ -315,43 +323,36 @@ class PageSender:
                 case RetryLater(detail=detail, after_s=after_s):
                     await self._retry_later(session, row, now, detail, after_s)
                 case Uncertain(detail=detail):
-                    row.state = SendState.UNCERTAIN.value
-                    row.last_error = detail
                     log.warning(
                         "Twilio may or may not have the page; it is not resent",
                         extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
                     )
-                    await report_outcome(
-                        session,
-                        self._topics,
-                        page=row,
-                        outcome="send_uncertain",
-                        at=now,
-                        detail=detail,
-                    )
+                    await self._settle(session, row, now, SendState.UNCERTAIN, detail)
                 case Refused(detail=detail):
-                    row.state = SendState.SEND_FAILED.value
-                    row.last_error = detail
                     log.warning(
                         "Twilio refused the page",
                         extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
                     )
-                    await report_outcome(
-                        session,
-                        self._topics,
-                        page=row,
-                        outcome="send_failed",
-                        at=now,
-                        detail=detail,
-                    )
+                    await self._settle(session, row, now, SendState.SEND_FAILED, detail)
                 case Unsubscribed(detail=detail):
-                    row.state = SendState.OPTED_OUT.value
-                    row.last_error = detail
                     await record_opt_out(session, phone=row.phone, at=now)
-                    await report_outcome(
-                        session, self._topics, page=row, outcome="opted_out", at=now, detail=detail
-                    )
+                    await self._settle(session, row, now, SendState.OPTED_OUT, detail)
             await session.commit()
+
+    async def _settle(
+        self,
+        session: AsyncSession,
+        row: NotifierPage,
+        now: datetime,
+        state: SendState,
+        detail: str,
+    ) -> None:
+        """End a page that Twilio did not (surely) take, and tell the dispatcher how."""
+        row.state = state.value
+        row.last_error = detail
+        await report_outcome(
+            session, self._topics, page=row, outcome=_OUTCOME_OF[state], at=now, detail=detail
+        )
 
     async def _retry_later(
         self,
