@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 import pytest
 
 from shared.incident_report import IncidentReport
-from shared.policy import AgencyConfig, decide, load_registry
+from shared.policy import AgencyConfig, decide
+from tests.unit.policy_reports import NOW, agency, family, member, public
+from tests.unit.policy_reports import matched as matched_for
 
-NOW = datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
 
-
-@cache
 def kcmo() -> AgencyConfig:
-    return load_registry().get("kcmo")
-
-
-def member(member_id: str, outcome: str, *, on_duty: bool = True) -> dict[str, Any]:
-    return {"kind": "member", "member_id": member_id, "outcome": outcome, "on_duty": on_duty}
-
-
-def public(outcome: str) -> dict[str, Any]:
-    return {"kind": "public", "outcome": outcome}
-
-
-def family(member_id: str, outcome: str) -> dict[str, Any]:
-    return {"kind": "family", "member_id": member_id, "outcome": outcome}
+    return agency("kcmo")
 
 
 def matched(**fields: Any) -> tuple[str, ...]:
-    data = {"agency": "kcmo", "occurred_at": "2026-11-20T22:00:00-06:00", "event": "other"}
-    report = IncidentReport.model_validate({**data, **fields}, context={"now": NOW})
-    return decide(report, kcmo()).criteria
+    return matched_for("kcmo", **fields)
 
 
 CASES: list[tuple[str, bool, dict[str, Any]]] = [
