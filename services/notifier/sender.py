@@ -22,12 +22,15 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.notifier.metrics import NOT_SENT, SEND_ATTEMPTS
 from services.notifier.models import NotifierPage, SenderSlot
@@ -181,19 +184,13 @@ class PageSender:
             slot = await self._locked_slot(session)
             if slot.next_free_at > now:
                 return None
-            rows = (
-                await session.scalars(
-                    select(NotifierPage)
-                    .where(
-                        NotifierPage.state == SendState.QUEUED.value,
-                        NotifierPage.channel == self._channel,
-                        NotifierPage.send_after <= now,
-                    )
-                    .order_by(NotifierPage.send_after, NotifierPage.created_at)
-                    .limit(self._batch_allowed())
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await self._locked_rows(
+                session,
+                SendState.QUEUED,
+                NotifierPage.send_after <= now,
+                order_by=(NotifierPage.send_after, NotifierPage.created_at),
+                limit=self._batch_allowed(),
+            )
             if not rows:
                 return None
             claimed: list[_Claimed] = []
@@ -392,47 +389,46 @@ class PageSender:
             detail=detail,
         )
 
+    async def _locked_rows(
+        self,
+        session: AsyncSession,
+        state: SendState,
+        *conditions: ColumnElement[bool],
+        order_by: tuple[InstrumentedAttribute[Any], ...] = (),
+        limit: int = 100,
+    ) -> Sequence[NotifierPage]:
+        """This channel's rows in `state` meeting `conditions`, locked; rows another sender
+        holds are skipped, never waited for."""
+        return (
+            await session.scalars(
+                select(NotifierPage)
+                .where(
+                    NotifierPage.state == state.value,
+                    NotifierPage.channel == self._channel,
+                    *conditions,
+                )
+                .order_by(*order_by)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+
     # -- sweeping -------------------------------------------------------------------------
     async def sweep(self) -> bool:
         """Settle the rows a crash left `sending`, and the queued rows past their deadline."""
         async with unit_of_work(self._sessions) as session:
             now = self._clock.now()
-            lost = (
-                await session.scalars(
-                    select(NotifierPage)
-                    .where(
-                        NotifierPage.state == SendState.SENDING.value,
-                        NotifierPage.channel == self._channel,
-                        NotifierPage.sending_until < now,
-                    )
-                    .limit(100)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            lost = await self._locked_rows(
+                session, SendState.SENDING, NotifierPage.sending_until < now
+            )
             for row in lost:
-                row.state = SendState.UNCERTAIN.value
                 row.sending_until = None
-                row.last_error = "the notifier stopped while sending"
-                await report_outcome(
-                    session,
-                    self._topics,
-                    page=row,
-                    outcome="send_uncertain",
-                    at=now,
-                    detail=row.last_error,
+                await self._settle(
+                    session, row, now, SendState.UNCERTAIN, "the notifier stopped while sending"
                 )
-            late = (
-                await session.scalars(
-                    select(NotifierPage)
-                    .where(
-                        NotifierPage.state == SendState.QUEUED.value,
-                        NotifierPage.channel == self._channel,
-                        NotifierPage.send_deadline <= now,
-                    )
-                    .limit(100)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            late = await self._locked_rows(
+                session, SendState.QUEUED, NotifierPage.send_deadline <= now
+            )
             for row in late:
                 if row.closed_at is not None:
                     row.state = SendState.CANCELLED.value
@@ -444,18 +440,9 @@ class PageSender:
     # -- without Twilio -------------------------------------------------------------------
     async def _keep_unsent(self) -> bool:
         async with unit_of_work(self._sessions) as session:
-            rows = (
-                await session.scalars(
-                    select(NotifierPage)
-                    .where(
-                        NotifierPage.state == SendState.QUEUED.value,
-                        NotifierPage.channel == self._channel,
-                    )
-                    .order_by(NotifierPage.created_at)
-                    .limit(100)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await self._locked_rows(
+                session, SendState.QUEUED, order_by=(NotifierPage.created_at,)
+            )
             for row in rows:
                 row.state = SendState.NOT_SENT.value
                 NOT_SENT.labels(row.channel).inc()
