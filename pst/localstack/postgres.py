@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import time
@@ -202,6 +201,3 @@ class LocalPostgres:
             time.sleep(0.1)
         raise RuntimeError(f"PostgreSQL did not accept connections within {timeout_s:.0f} s")
 
-
-def remove_cluster(data_dir: Path) -> None:
-    shutil.rmtree(data_dir, ignore_errors=True)

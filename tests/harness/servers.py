@@ -6,7 +6,6 @@ own topic prefix, so tests never see each other's data.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 import uuid
@@ -70,6 +69,3 @@ class SessionServers:
         finally:
             await connection.close()
 
-
-def run(coroutine: object) -> object:
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
