@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.audit import record_audit
 from services.intake.cad_signature import SignatureRejected, verify_signature
@@ -100,7 +102,9 @@ async def handle_incident_read(
     }
 
 
-async def _visible_incident(session: Any, caller: Caller, incident_id: uuid.UUID) -> Incident:
+async def _visible_incident(
+    session: AsyncSession, caller: Caller, incident_id: uuid.UUID
+) -> Incident:
     incident: Incident | None = await session.get(Incident, incident_id)
     if incident is None or incident.agency != caller.agency:
         raise NotFound("no such incident")  # another agency's incidents do not exist for you
@@ -207,7 +211,7 @@ async def handle_approval(
 
 
 async def _insert_approval(
-    session: Any, incident_id: uuid.UUID, member_id: str, by: str, now: Any
+    session: AsyncSession, incident_id: uuid.UUID, member_id: str, by: str, now: datetime
 ) -> bool:
     """True if this call recorded the approval; False if a concurrent one already had."""
     inserted = await session.scalar(
