@@ -29,6 +29,13 @@ class Stack:
     state_dir: Path
     log: Path
     database_url: str
+    pid: int
+    """The `pst up` supervisor; every server of the stack descends from it."""
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by each part of the stack (user + system, all processes of a
+        part summed): the difference of two readings says what a phase cost each service."""
+        return cpu_by_role(self.pid)
 
     def pst(self, *args: str, stdin: bytes | None = None) -> str:
         done = subprocess.run(
@@ -74,13 +81,64 @@ def pst_up(
                 raise RuntimeError(f"pst up did not start:\n{log.read_text(errors='replace')}")
             time.sleep(0.2)
         stack_file = json.loads((state_dir / "stack.json").read_text())
-        yield Stack(f"http://127.0.0.1:{port}", env, state_dir, log, stack_file["database_url"])
+        yield Stack(
+            f"http://127.0.0.1:{port}",
+            env,
+            state_dir,
+            log,
+            stack_file["database_url"],
+            process.pid,
+        )
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+_ROLES = (
+    ("serve intake", "web"),
+    ("serve dispatcher", "dispatcher"),
+    ("serve notifier", "notifier"),
+    ("kafka", "kafka"),
+    ("postgres", "postgresql"),
+)
+
+
+def cpu_by_role(root: int) -> dict[str, float]:
+    """CPU seconds of `root`'s descendants, summed by the part of the stack they are."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    totals: dict[str, float] = {}
+    for pid, seconds in used.items():
+        ancestor = parents.get(pid, 0)
+        while ancestor not in (0, 1, root):
+            ancestor = parents.get(ancestor, 0)
+        if ancestor != root:
+            continue
+        try:
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        role = next((r for needle, r in _ROLES if needle.encode() in command), "other")
+        totals[role] = totals.get(role, 0.0) + seconds
+    return totals
+
+
+def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {role: round(after[role] - before.get(role, 0.0), 2) for role in sorted(after)}
 
 
 def machine() -> dict[str, Any]:

@@ -11,7 +11,9 @@ a kcmo roster, a CAD secret and a coordinator through the `pst` commands, then:
    inbound SMS posted by the stand-in) and the time until the next specialist's SMS request;
 3. burst: `--burst` activating incidents sent within one second; the time until every one of
    them has its two SMS requests.
-Prints one JSON line with percentiles and the targets beside them.
+Prints one JSON line with percentiles and the targets beside them, the time each hop took (from
+the services' own timestamps), and the CPU each part of the stack spent per incident in the
+steady and the burst phases: the path is CPU-bound on a small machine, and this says where.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from bench.harness import machine, percentile, pst_up, roster
+from bench.harness import Stack, cpu_used, machine, percentile, pst_up, roster
 from pst.localstack.ports import free_port
 from services.intake.cad_signature import signature_header
 
@@ -60,6 +62,8 @@ class Bench:
         self.sent_at: dict[int, float] = {}
         self.occurred_at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
         self.session: aiohttp.ClientSession
+        self.requests_seen = 0
+        self.by_incident: dict[int, list[dict[str, Any]]] = defaultdict(list)
 
     async def send(self, number: int) -> None:
         body = report(number, self.occurred_at)
@@ -76,17 +80,21 @@ class Bench:
                 raise RuntimeError(f"report {number}: {answer.status}")
 
     async def sms_requests(self) -> dict[int, list[dict[str, Any]]]:
-        async with self.session.get(f"{self.standin}/_standin/requests") as answer:
+        """The SMS requests the stand-in has had so far, by incident number. Only the ones new
+        since the last look are fetched: the bench must not load the machine it measures."""
+        async with self.session.get(
+            f"{self.standin}/_standin/requests", params={"since": str(self.requests_seen)}
+        ) as answer:
             requests = await answer.json()
-        by_incident: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.requests_seen += len(requests)
         for request in requests:
             if request["resource"] != "Messages":
                 continue
             found = ADDRESS.search(request["form"].get("Body", ""))
             if found:
                 request["at_s"] = datetime.fromisoformat(request["at"]).timestamp()
-                by_incident[int(found.group(1))].append(request)
-        return by_incident
+                self.by_incident[int(found.group(1))].append(request)
+        return self.by_incident
 
     async def wait_for_pages(
         self, numbers: list[int], pages: int, timeout_s: float
@@ -197,28 +205,30 @@ async def stages(
     }
 
 
-async def run(
-    args: argparse.Namespace, url: str, standin: str, secret: str, database_url: str
-) -> dict[str, Any]:
-    bench = Bench(url, standin, secret)
+async def run(args: argparse.Namespace, stack: Stack, standin: str, secret: str) -> dict[str, Any]:
+    bench = Bench(stack.url, standin, secret)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as session:
         bench.session = session
         await bench.steady(5, 2, 9_000_000)  # warm-up, not measured
         await bench.wait_for_pages(list(range(9_000_000, 9_000_010)), 2, 60)
 
+        cpu_before = stack.cpu_seconds()
         numbers = await bench.steady(args.rate, args.seconds, 0)
         seen = await bench.wait_for_pages(numbers, 2, 120)
+        cpu_steady = cpu_used(cpu_before, stack.cpu_seconds())
         first_page = [min(r["at_s"] for r in seen[n]) - bench.sent_at[n] for n in numbers]
-        breakdown = await stages(database_url, numbers, bench.sent_at)
+        breakdown = await stages(stack.database_url, numbers, bench.sent_at)
 
         declined = await bench.replies(numbers[: args.replies], 5)
 
         burst_numbers = list(range(1_000_000, 1_000_000 + args.burst))
+        cpu_before = stack.cpu_seconds()
         begun = time.time()
         await asyncio.gather(*[bench.send(n) for n in burst_numbers])
         sent_within = time.time() - begun
         seen = await bench.wait_for_pages(burst_numbers, 2, 300)
         burst_done = max(r["at_s"] for n in burst_numbers for r in seen[n]) - begun
+        cpu_burst = cpu_used(cpu_before, stack.cpu_seconds())
 
     def ms(values: list[float], q: float) -> float:
         return round(percentile(values, q) * 1000, 1)
@@ -233,6 +243,7 @@ async def run(
             "p99": ms(first_page, 0.99),
             "target_p99": 150,
             "stages": breakdown,
+            "cpu_ms_per_incident": per_incident(cpu_steady, len(numbers)),
         },
         "reply_to_next_page_ms": {
             "replies": len(declined),
@@ -246,9 +257,15 @@ async def run(
             "sent_within_s": round(sent_within, 2),
             "all_paged_within_s": round(burst_done, 2),
             "target_s": 5,
+            "cpu_ms_per_incident": per_incident(cpu_burst, args.burst),
         },
         "machine": machine(),
     }
+
+
+def per_incident(cpu_seconds: dict[str, float], incidents: int) -> dict[str, float]:
+    """Each part's CPU per incident, in ms (idle polling included, so a slow phase costs more)."""
+    return {role: round(seconds * 1000 / incidents, 1) for role, seconds in cpu_seconds.items()}
 
 
 def main() -> None:
@@ -294,7 +311,7 @@ def main() -> None:
                 "-",
                 stdin=json.dumps(roster("kcmo", 40)).encode(),
             )
-            result = asyncio.run(run(args, stack.url, info["url"], secret, stack.database_url))
+            result = asyncio.run(run(args, stack, info["url"], secret))
     finally:
         standin.terminate()
         standin.wait(timeout=10)

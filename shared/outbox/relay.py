@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, cast, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
@@ -92,43 +91,56 @@ class OutboxRelay:
             await self._drop_producer()
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
-        async with self._sessions() as session:
-            rows = (
+        """Publish one batch of pending rows; returns how many were published.
+
+        One statement claims the batch and marks it sent; its transaction commits only after
+        Kafka acknowledged every row, so a failure or a crash in between leaves them pending.
+        The payload is read as JSON text and published as it is, never decoded and re-encoded.
+        """
+        async with self._engine.connect() as connection, connection.begin():
+            claimed = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == PENDING)
+                .order_by(OutboxMessage.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+                .scalar_subquery()
+            )
+            rows = sorted(
                 (
-                    await session.execute(
-                        select(OutboxMessage)
-                        .where(OutboxMessage.status == PENDING)
-                        .order_by(OutboxMessage.id)
-                        .limit(self._batch_size)
-                        .with_for_update(skip_locked=True)
+                    await connection.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(claimed))
+                        .values(
+                            status=SENT,
+                            sent_at=self._clock.now(),
+                            attempts=OutboxMessage.attempts + 1,
+                        )
+                        .returning(
+                            OutboxMessage.id,
+                            OutboxMessage.topic,
+                            OutboxMessage.key,
+                            OutboxMessage.event_type,
+                            cast(OutboxMessage.payload, Text),
+                        )
                     )
-                )
-                .scalars()
-                .all()
+                ).all()
             )
             BACKLOG.labels(self._service).set(len(rows))
             if not rows:
-                await session.rollback()
                 return 0
             producer = await self._ready_producer()
             async with asyncio.timeout(self._send_timeout_s):
                 deliveries = [
                     await producer.send(
-                        row.topic,
-                        value=json.dumps(row.payload, separators=(",", ":")).encode(),
-                        key=row.key.encode(),
-                        headers=[("event_type", row.event_type.encode())],
+                        topic,
+                        value=payload.encode(),
+                        key=key.encode(),
+                        headers=[("event_type", event_type.encode())],
                     )
-                    for row in rows
+                    for _, topic, key, event_type, payload in rows
                 ]
                 await asyncio.gather(*deliveries)
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in rows]))
-                .values(status=SENT, sent_at=self._clock.now(), attempts=OutboxMessage.attempts + 1)
-            )
-            await session.commit()
         PUBLISHED.labels(self._service).inc(len(rows))
         return len(rows)
 

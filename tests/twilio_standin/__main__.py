@@ -5,7 +5,8 @@
 Point the service at it with PST_TWILIO_API_BASE=http://127.0.0.1:18080, and the same
 PST_TWILIO_ACCOUNT_SID / PST_TWILIO_AUTH_TOKEN. It prints one JSON line with its settings, then
 serves until interrupted. Another process drives it over HTTP:
-- `GET  /_standin/requests`: every request received, with its form and answer;
+- `GET  /_standin/requests[?since=n]`: every request received (from the n-th on), with its
+  form and answer and its position (`index`);
 - `POST /_standin/script`
   `{"resource": "Messages", "replies": [{"status": 429, "retry_after": 1}]}`;
 - `POST /_standin/inbound` `{"from": "+1816...", "body": "YES 4821"}`: a signed inbound SMS;

@@ -470,9 +470,16 @@ class TwilioStandIn:
         return web.json_response({"scripted": len(replies)})
 
     async def _control_requests(self, request: web.Request) -> web.Response:
+        """Every request so far, or only those from position `since` on (a poller that keeps
+        its place does not make the stand-in re-send everything each time)."""
+        try:
+            since = max(0, int(request.query.get("since", "0")))
+        except ValueError:
+            return web.json_response({"error": "since is a whole number"}, status=400)
         return web.json_response(
             [
                 {
+                    "index": since + position,
                     "resource": r.resource,
                     "form": r.form,
                     "status": r.status,
@@ -480,7 +487,7 @@ class TwilioStandIn:
                     "at": r.at.isoformat(),
                     "chaos": r.chaos,
                 }
-                for r in self.requests
+                for position, r in enumerate(self.requests[since:])
             ]
         )
 
