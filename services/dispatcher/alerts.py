@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +17,11 @@ from services.dispatcher.failure_tracking import (
     coordinator_must_be_told,
     failures_in_last_12_months,
 )
-from shared.activation_records import Assignment, CoordinatorAlert
+from services.dispatcher.outbox_rows import write_events
+from services.dispatcher.records import AssignmentRow
+from services.dispatcher.tables import ALERTS, ASSIGNMENTS
 from shared.events import CoordinatorAlertRaised
 from shared.kafka.topics import Topics
-from shared.outbox.enqueue import enqueue
 
 UNREACHABLE = "unreachable"
 """The reason of an assignment that ended because the page could not be sent at all."""
@@ -33,6 +34,23 @@ class AlertReason(StrEnum):
     OPTED_OUT = "opted_out"
     UNREACHABLE = "unreachable"
     UNUSABLE_REPORT = "unusable_report"
+
+
+_NEW_ALERT = (
+    insert(ALERTS)
+    .on_conflict_do_nothing(index_elements=[ALERTS.c.dedupe_key])
+    .returning(ALERTS.c.id)
+)
+
+_OTHER_FAILURES = select(ASSIGNMENTS.c.state_changed_at, ASSIGNMENTS.c.state).where(
+    ASSIGNMENTS.c.agency == bindparam("agency"),
+    ASSIGNMENTS.c.member_id == bindparam("member_id"),
+    ASSIGNMENTS.c.id != bindparam("assignment_id"),
+    ASSIGNMENTS.c.state.in_([state.value for state in FAILURE_STATES]),
+    ASSIGNMENTS.c.reason.is_distinct_from(UNREACHABLE),
+)
+"""The member's declined and unanswered pages but one (parameters: agency, member_id,
+assignment_id), those that could not be sent at all left out."""
 
 
 async def raise_alert(
@@ -50,23 +68,21 @@ async def raise_alert(
     alert_id = uuid.uuid4()
     inserted = (
         await session.execute(
-            insert(CoordinatorAlert)
-            .values(
-                id=alert_id,
-                agency=agency,
-                incident_id=incident_id,
-                reason=reason,
-                message=message,
-                dedupe_key=dedupe_key,
-                created_at=at,
-            )
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(CoordinatorAlert.id)
+            _NEW_ALERT,
+            {
+                "id": alert_id,
+                "agency": agency,
+                "incident_id": incident_id,
+                "reason": reason.value,
+                "message": message,
+                "dedupe_key": dedupe_key,
+                "created_at": at,
+            },
         )
     ).scalar_one_or_none()
     if inserted is None:
         return False
-    await enqueue(
+    await write_events(
         session,
         topics,
         CoordinatorAlertRaised(
@@ -82,7 +98,7 @@ async def raise_alert(
 
 
 async def tell_of_repeated_failures(
-    session: AsyncSession, topics: Topics, *, ended: Assignment, at: datetime
+    session: AsyncSession, topics: Topics, *, ended: AssignmentRow, at: datetime
 ) -> bool:
     """After `ended` was declined or timed out: tell the coordinators at the member's third
     failure to assist within twelve months (FOP #4 §E.4.d), once.
@@ -91,17 +107,12 @@ async def tell_of_repeated_failures(
     """
     rows = (
         await session.execute(
-            select(Assignment.state_changed_at, Assignment.state).where(
-                Assignment.agency == ended.agency,
-                Assignment.member_id == ended.member_id,
-                Assignment.id != ended.id,
-                Assignment.state.in_([state.value for state in FAILURE_STATES]),
-                Assignment.reason.is_distinct_from(UNREACHABLE),
-            )
+            _OTHER_FAILURES,
+            {"agency": ended.agency, "member_id": ended.member_id, "assignment_id": ended.id},
         )
     ).all()
     outcomes = [PageOutcome(row.state_changed_at, AssignmentState(row.state)) for row in rows]
-    outcomes.append(PageOutcome(at, AssignmentState(ended.state)))
+    outcomes.append(PageOutcome(at, ended.state))
     if not coordinator_must_be_told(outcomes, now=at):
         return False
     count = failures_in_last_12_months(outcomes, now=at)

@@ -2,15 +2,21 @@
 each move implies (data functions: no commits).
 
 Every move is checked with `can_transition`, so an assignment never moves backwards and a late
-answer to a page that was withdrawn changes nothing.
+answer to a page that was withdrawn changes nothing. A move is one statement: the assignment's
+UPDATE carries the timers it stops or starts and the events it announces as CTEs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from sqlalchemy import DateTime, Update, bindparam, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import ColumnElement
 
 from services.dispatcher.alerts import UNREACHABLE, tell_of_repeated_failures
 from services.dispatcher.assignment_states import (
@@ -20,137 +26,185 @@ from services.dispatcher.assignment_states import (
 )
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.failure_tracking import is_failure
-from services.dispatcher.timers import TimerKind, cancel_timers, start_timer
-from shared.activation_records import ActivationDecision, Assignment
-from shared.events import PageFacts, PageRequested, PageWithdrawn
-from shared.outbox.enqueue import enqueue
+from services.dispatcher.outbox_rows import OUTBOX_INSERT, outbox_parameters
+from services.dispatcher.records import AssignmentRow, DecisionRow
+from services.dispatcher.tables import ASSIGNMENTS
+from services.dispatcher.timers import (
+    TIMERS_CANCEL,
+    TIMERS_INSERT,
+    TimerKind,
+    cancel_parameters,
+    timer_parameters,
+    timer_row,
+)
+from shared.events import Event, PageFacts, PageRequested, PageWithdrawn
+from shared.outbox.enqueue import flag_outbox_written
 
 
 class IllegalMove(Exception):
     """A move the state table forbids: a bug in the caller, never an event's fault."""
 
 
-def state_of(assignment: Assignment) -> AssignmentState:
-    return AssignmentState(assignment.state)
+def check_move(assignment: AssignmentRow, new: AssignmentState) -> None:
+    if not can_transition(assignment.state, new):
+        raise IllegalMove(f"assignment {assignment.id}: {assignment.state} → {new}")
 
 
-def _move(assignment: Assignment, new: AssignmentState, at: datetime) -> AssignmentState:
-    current = state_of(assignment)
-    if not can_transition(current, new):
-        raise IllegalMove(f"assignment {assignment.id}: {current} → {new}")
-    assignment.state = new.value
-    assignment.state_changed_at = at
-    return current
-
-
-async def send_page(
-    session: AsyncSession,
+def page_request(
     ctx: DispatcherContext,
     *,
-    decision: ActivationDecision,
-    assignment: Assignment,
-) -> None:
-    """awaiting_approval → paged: the SMS goes out and its timeout starts."""
-    now = ctx.clock.now()
-    _move(assignment, AssignmentState.PAGED, now)
-    assignment.paged_at = now
-    await session.flush()
-    answer_by = now + ctx.sms_ack_timeout
-    await start_timer(
-        session,
+    facts: PageFacts,
+    assignment: AssignmentRow,
+    channel: Literal["sms", "call"],
+    answer_by: datetime,
+    now: datetime,
+) -> PageRequested:
+    """The page command that asks the notifier to reach the assignment's specialist."""
+    return PageRequested(
+        occurred_at=now,
         assignment_id=assignment.id,
         incident_id=assignment.incident_id,
-        kind=TimerKind.SMS_TIMEOUT,
-        due_at=answer_by,
+        member_id=assignment.member_id,
+        phone=assignment.phone,
+        channel=channel,
+        facts=facts,
+        remind_supervisor=assignment.remind_supervisor,
+        answer_by=answer_by,
     )
-    await _request_page(session, ctx, decision, assignment, channel="sms", answer_by=answer_by)
+
+
+def _move_statement(
+    columns: Mapping[str, ColumnElement[Any]], parts: Sequence[UpdateBase]
+) -> Update:
+    """Moves `move_assignment_id` to `move_state` at `move_at` and sets `columns`; `parts` (the
+    timers the move stops or starts, the events it announces) run as CTEs of the same statement.
+    No parameter is named after a column: SQLAlchemy would read it as one more column to set."""
+    statement = (
+        update(ASSIGNMENTS)
+        .where(ASSIGNMENTS.c.id == bindparam("move_assignment_id"))
+        .values(state=bindparam("move_state"), state_changed_at=bindparam("move_at"), **columns)
+    )
+    for index, part in enumerate(parts):
+        statement = statement.add_cte(part.cte(f"move_{index}"))
+    return statement
+
+
+_START_CALL = _move_statement({}, [TIMERS_CANCEL, TIMERS_INSERT, OUTBOX_INSERT])
+_ACCEPT = _move_statement({"responded_at": bindparam("move_at")}, [TIMERS_CANCEL])
+_END = _move_statement(
+    {
+        "reason": bindparam("move_reason"),
+        "responded_at": func.coalesce(
+            bindparam("move_answered_at", type_=DateTime(timezone=True)),
+            ASSIGNMENTS.c.responded_at,
+        ),
+    },
+    [TIMERS_CANCEL, OUTBOX_INSERT],
+)
+
+
+async def _move(
+    session: AsyncSession,
+    ctx: DispatcherContext,
+    statement: Update,
+    assignment: AssignmentRow,
+    new: AssignmentState,
+    at: datetime,
+    parameters: Mapping[str, Any],
+    *,
+    events: Sequence[Event] | None = None,
+) -> AssignmentRow:
+    """Run one of the moves' statements; `events` for those that write the outbox."""
+    check_move(assignment, new)
+    values = {
+        "move_assignment_id": assignment.id,
+        "move_state": new.value,
+        "move_at": at,
+        **cancel_parameters(assignment_id=assignment.id, at=at),
+        **parameters,
+    }
+    if events is not None:
+        values |= outbox_parameters(ctx.topics, events)
+    await session.execute(statement, values)
+    if events:
+        await flag_outbox_written(session)
+    return replace(assignment, state=new)
 
 
 async def start_call(
     session: AsyncSession,
     ctx: DispatcherContext,
     *,
-    decision: ActivationDecision,
-    assignment: Assignment,
+    decision: DecisionRow,
+    assignment: AssignmentRow,
 ) -> None:
     """paged → calling: the SMS went unanswered (or cannot arrive), so a voice call follows."""
     now = ctx.clock.now()
-    _move(assignment, AssignmentState.CALLING, now)
-    await session.flush()
     answer_by = now + ctx.call_ack_timeout
-    await cancel_timers(session, assignment_id=assignment.id, at=now, kind=TimerKind.SMS_TIMEOUT)
-    await start_timer(
-        session,
+    call = page_request(
+        ctx,
+        facts=PageFacts.model_validate(decision.page_facts),
+        assignment=assignment,
+        channel="call",
+        answer_by=answer_by,
+        now=now,
+    )
+    timer = timer_row(
         assignment_id=assignment.id,
         incident_id=assignment.incident_id,
         kind=TimerKind.CALL_TIMEOUT,
         due_at=answer_by,
     )
-    await _request_page(session, ctx, decision, assignment, channel="call", answer_by=answer_by)
+    await _move(
+        session,
+        ctx,
+        _START_CALL,
+        assignment,
+        AssignmentState.CALLING,
+        now,
+        {"cancel_kind": TimerKind.SMS_TIMEOUT.value, **timer_parameters([timer])},
+        events=[call],
+    )
 
 
-async def accept(session: AsyncSession, ctx: DispatcherContext, *, assignment: Assignment) -> None:
+async def accept(
+    session: AsyncSession, ctx: DispatcherContext, *, assignment: AssignmentRow
+) -> None:
     """paged or calling → accepted."""
-    now = ctx.clock.now()
-    _move(assignment, AssignmentState.ACCEPTED, now)
-    assignment.responded_at = now
-    await session.flush()
-    await cancel_timers(session, assignment_id=assignment.id, at=now)
+    await _move(session, ctx, _ACCEPT, assignment, AssignmentState.ACCEPTED, ctx.clock.now(), {})
 
 
 async def end(
     session: AsyncSession,
     ctx: DispatcherContext,
     *,
-    assignment: Assignment,
+    assignment: AssignmentRow,
     new: AssignmentState,
     reason: str,
 ) -> None:
     """→ declined, timed_out or cancelled: timers stop; a page still out is withdrawn so a
     late reply is not taken; a declined or unanswered page may be the member's third failure."""
     now = ctx.clock.now()
-    was = _move(assignment, new, now)
-    assignment.reason = reason
-    if new is AssignmentState.DECLINED:
-        assignment.responded_at = now
-    await session.flush()
-    await cancel_timers(session, assignment_id=assignment.id, at=now)
-    if was in AWAITING_ANSWER_STATES and new is not AssignmentState.DECLINED:
-        await enqueue(
-            session,
-            ctx.topics,
+    events: list[Event] = []
+    if assignment.state in AWAITING_ANSWER_STATES and new is not AssignmentState.DECLINED:
+        events.append(
             PageWithdrawn(
                 occurred_at=now,
                 assignment_id=assignment.id,
                 incident_id=assignment.incident_id,
                 reason=reason,
-            ),
+            )
         )
-    if is_failure(new) and reason != UNREACHABLE:
-        await tell_of_repeated_failures(session, ctx.topics, ended=assignment, at=now)
-
-
-async def _request_page(
-    session: AsyncSession,
-    ctx: DispatcherContext,
-    decision: ActivationDecision,
-    assignment: Assignment,
-    *,
-    channel: Literal["sms", "call"],
-    answer_by: datetime,
-) -> None:
-    await enqueue(
+    answered_at = now if new is AssignmentState.DECLINED else None
+    ended = await _move(
         session,
-        ctx.topics,
-        PageRequested(
-            occurred_at=ctx.clock.now(),
-            assignment_id=assignment.id,
-            incident_id=assignment.incident_id,
-            member_id=assignment.member_id,
-            phone=assignment.phone,
-            channel=channel,
-            facts=PageFacts.model_validate(decision.page_facts),
-            remind_supervisor=assignment.remind_supervisor,
-            answer_by=answer_by,
-        ),
+        ctx,
+        _END,
+        assignment,
+        new,
+        now,
+        {"move_reason": reason, "move_answered_at": answered_at},
+        events=events,
     )
+    if is_failure(new) and reason != UNREACHABLE:
+        await tell_of_repeated_failures(session, ctx.topics, ended=ended, at=now)

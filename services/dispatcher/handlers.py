@@ -22,7 +22,12 @@ from services.dispatcher.incident_handlers import (
     on_approval_recorded,
     on_incident_reported,
 )
-from services.dispatcher.outcome_handler import UnknownAssignment, on_page_outcome
+from services.dispatcher.outcome_handler import (
+    UnknownAssignment,
+    changes_nothing,
+    on_page_outcome,
+    record_outcome_once,
+)
 from services.dispatcher.transactions import in_transaction
 from shared.events import (
     AnyEvent,
@@ -43,9 +48,13 @@ class Dispatcher:
         self._ctx = ctx
 
     async def handle(self, event: AnyEvent) -> None:
-        """Handle one event from `incidents` or `page-outcomes`; others are not ours."""
+        """Handle one event from `incidents` or `page-outcomes`; others are not ours.
+
+        The commonest events, a report and an outcome that changes nothing (every page's
+        "sent"), claim themselves in their first statement; the others are claimed by `_once`.
+        """
         ctx = self._ctx
-        work: Work
+        once: Work
         match event:
             case IncidentReported():
                 try:
@@ -54,7 +63,7 @@ class Dispatcher:
                     await self._alert_unusable(event, str(error))
                     raise PermanentEventError(str(error)) from error
 
-                async def work(session: AsyncSession) -> None:
+                async def once(session: AsyncSession) -> None:
                     await on_incident_reported(session, ctx, decided)
 
             case ApprovalRecorded():
@@ -62,15 +71,24 @@ class Dispatcher:
                 async def work(session: AsyncSession) -> None:
                     await on_approval_recorded(session, ctx, event)
 
+                once = self._once(event, work)
+
+            case PageOutcomeReported() if changes_nothing(event):
+
+                async def once(session: AsyncSession) -> None:
+                    await record_outcome_once(session, ctx, event)
+
             case PageOutcomeReported():
 
                 async def work(session: AsyncSession) -> None:
                     await on_page_outcome(session, ctx, event)
 
+                once = self._once(event, work)
+
             case _:
                 return
         try:
-            await in_transaction(ctx.sessions, self._once(event, work))
+            await in_transaction(ctx.sessions, once)
         except UnknownAssignment as error:
             raise PermanentEventError(str(error)) from error
 

@@ -14,14 +14,18 @@ from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatcher.context import DispatcherContext
-from services.dispatcher.models import RecordedApproval
-from services.dispatcher.records import lock_decision
+from services.dispatcher.context import CONSUMER, DispatcherContext
+from services.dispatcher.records import lock_decision, store_newer_decision
 from services.dispatcher.staffing import staff_incident
-from shared.activation_records import ActivationDecision
+from services.dispatcher.tables import APPROVALS
 from shared.events import ApprovalRecorded, IncidentReported, PageFacts
 from shared.incident_report import IncidentReport, validation_error_line
 from shared.policy import AgencyConfig, Decision, UnknownAgency, decide
+from shared.processed_events import claim_parameters
+
+_NEW_APPROVAL = insert(APPROVALS).on_conflict_do_nothing(
+    index_elements=[APPROVALS.c.incident_id, APPROVALS.c.member_id]
+)
 
 
 class UnusableReport(Exception):
@@ -85,22 +89,11 @@ def decide_report(ctx: DispatcherContext, event: IncidentReported) -> DecidedRep
 async def on_incident_reported(
     session: AsyncSession, ctx: DispatcherContext, decided: DecidedReport
 ) -> None:
-    """Store the decision of a newer revision and page whoever it makes due."""
-    event = decided.event
-    values = decided.row_values(ctx)
-    row = await lock_decision(session, event.incident_id)
-    if row is None:
-        await session.execute(insert(ActivationDecision).values(**values).on_conflict_do_nothing())
-        row = await lock_decision(session, event.incident_id)
-        if row is None:  # pragma: no cover - the row was just inserted or already there
-            raise RuntimeError(f"decision row of {event.incident_id} vanished")
-        if row.revision > event.revision:
-            return
-    elif row.revision >= event.revision:
-        return
-    for key, value in values.items():
-        setattr(row, key, value)
-    await staff_incident(session, ctx, decision=row)
+    """Claim the event, store the decision of a newer revision and page whoever it makes due."""
+    claim = claim_parameters(consumer=CONSUMER, event_id=str(decided.event.event_id))
+    decision = await store_newer_decision(session, decided.row_values(ctx), claim=claim)
+    if decision is not None:
+        await staff_incident(session, ctx, decision=decision)
 
 
 async def on_approval_recorded(
@@ -108,14 +101,13 @@ async def on_approval_recorded(
 ) -> None:
     """Remember the consult; page the member if they were waiting for it (kck, FOP #4 §F.1)."""
     await session.execute(
-        insert(RecordedApproval)
-        .values(
-            incident_id=event.incident_id,
-            member_id=event.member_id,
-            recorded_by=event.recorded_by,
-            recorded_at=event.occurred_at,
-        )
-        .on_conflict_do_nothing(index_elements=["incident_id", "member_id"])
+        _NEW_APPROVAL,
+        {
+            "incident_id": event.incident_id,
+            "member_id": event.member_id,
+            "recorded_by": event.recorded_by,
+            "recorded_at": event.occurred_at,
+        },
     )
     decision = await lock_decision(session, event.incident_id)
     if decision is not None:

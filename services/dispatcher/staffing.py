@@ -8,18 +8,15 @@ to the free places, and tells the coordinators once when no one is left for a pl
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.alerts import AlertReason, raise_alert
-from services.dispatcher.assignment_moves import send_page, state_of
 from services.dispatcher.assignment_states import AssignmentState, is_open
-from services.dispatcher.candidates import load_candidates
 from services.dispatcher.context import DispatcherContext
-from services.dispatcher.records import approved_member_ids, incident_assignments
-from services.dispatcher.selection import Candidate, Pick, eligible, plan_pages, rank
-from shared.activation_records import ActivationDecision, Assignment
+from services.dispatcher.records import AssignmentRow, DecisionRow
+from services.dispatcher.selection import eligible, plan_pages, rank
+from services.dispatcher.staffing_picture import load_staffing_picture
+from services.dispatcher.staffing_writes import StaffingWrites
 from shared.policy import AgencyConfig, OvertimeRule
 
 
@@ -31,29 +28,35 @@ def overtime_eligible(agency: AgencyConfig) -> bool:
 
 
 async def staff_incident(
-    session: AsyncSession, ctx: DispatcherContext, *, decision: ActivationDecision
+    session: AsyncSession, ctx: DispatcherContext, *, decision: DecisionRow
 ) -> None:
-    """Page whoever is now due for the incident; nothing when it does not activate."""
+    """Page whoever is now due for the incident; nothing when it does not activate.
+
+    One query reads what the choice needs and one statement writes what it decided; the
+    coordinators' alerts (rare) follow.
+    """
     if not decision.activate:
         return
     agency = ctx.registry.get(decision.agency)
-    assignments = list(await incident_assignments(session, decision.incident_id))
-    approved = await approved_member_ids(session, decision.incident_id)
-    for assignment in assignments:
-        if state_of(assignment) is AssignmentState.AWAITING_APPROVAL and (
-            assignment.member_id in approved
+    now = ctx.clock.now()
+    picture = await load_staffing_picture(
+        session, agency=decision.agency, incident_id=decision.incident_id, now=now
+    )
+    writes = StaffingWrites(ctx, decision, now)
+    assignments: list[AssignmentRow] = []
+    for assignment in picture.assignments:
+        if (
+            assignment.state is AssignmentState.AWAITING_APPROVAL
+            and assignment.member_id in picture.approved
         ):
-            await send_page(session, ctx, decision=decision, assignment=assignment)
+            assignments.append(writes.page_approved(assignment))
+        else:
+            assignments.append(assignment)
 
-    open_now = [a for a in assignments if is_open(state_of(a))]
+    open_now = [a for a in assignments if is_open(a.state)]
     ranked = rank(
         eligible(
-            await load_candidates(
-                session,
-                agency=decision.agency,
-                incident_id=decision.incident_id,
-                now=ctx.clock.now(),
-            ),
+            picture.candidates,
             set(decision.involved_member_ids),
             {a.member_id for a in assignments},
         )
@@ -66,53 +69,40 @@ async def staff_incident(
     )
     taken = {a.slot for a in open_now}
     free_slots = [slot for slot in range(1, decision.specialists + 1) if slot not in taken]
-    by_member = {candidate.member_id: candidate for candidate in ranked}
+    phones = {candidate.member_id: candidate.specialist.phone for candidate in ranked}
+    waiting: list[AssignmentRow] = []
     for pick, slot in zip(plan.picks, free_slots, strict=False):
-        assignment = await _assign(
-            session, ctx, decision, agency, by_member[pick.member_id], pick, slot
+        assignment = writes.assign(
+            member_id=pick.member_id,
+            phone=phones[pick.member_id],
+            slot=slot,
+            paged=(
+                pick.member_id in picture.approved or pick.initial_state is AssignmentState.PAGED
+            ),
+            overtime_eligible=overtime_eligible(agency),
+            remind_supervisor=(
+                pick.remind_supervisor and agency.on_duty_specialists.remind_supervisor
+            ),
         )
-        if assignment.member_id in approved or pick.initial_state is AssignmentState.PAGED:
-            await send_page(session, ctx, decision=decision, assignment=assignment)
-        else:
-            await _ask_for_approval(session, ctx, assignment)
-    await _tell_of_shortfall(
-        session, ctx, decision, plan.shortfall, assigned=len(assignments) + len(plan.picks)
-    )
-
-
-async def _assign(
-    session: AsyncSession,
-    ctx: DispatcherContext,
-    decision: ActivationDecision,
-    agency: AgencyConfig,
-    candidate: Candidate,
-    pick: Pick,
-    slot: int,
-) -> Assignment:
-    """A new assignment in `awaiting_approval`, holding `slot`; the database refuses it
-    (IntegrityError) if another dispatcher took the place or the member first."""
-    now = ctx.clock.now()
-    assignment = Assignment(
-        id=uuid.uuid4(),
-        incident_id=decision.incident_id,
-        agency=decision.agency,
-        member_id=candidate.member_id,
-        phone=candidate.specialist.phone,
-        state=AssignmentState.AWAITING_APPROVAL.value,
-        slot=slot,
-        slot_cap=decision.specialists,
-        overtime_eligible=overtime_eligible(agency),
-        remind_supervisor=pick.remind_supervisor and agency.on_duty_specialists.remind_supervisor,
-        created_at=now,
-        state_changed_at=now,
-    )
-    session.add(assignment)
-    await session.flush()
-    return assignment
+        if assignment.state is AssignmentState.AWAITING_APPROVAL:
+            waiting.append(assignment)
+    previous_shortfall = decision.alerted_shortfall
+    writes.alerted_shortfall(plan.shortfall)
+    await writes.write(session)
+    for assignment in waiting:
+        await _ask_for_approval(session, ctx, assignment)
+    if plan.shortfall > previous_shortfall:
+        await _tell_of_shortfall(
+            session,
+            ctx,
+            decision,
+            plan.shortfall,
+            assigned=len(assignments) + len(plan.picks),
+        )
 
 
 async def _ask_for_approval(
-    session: AsyncSession, ctx: DispatcherContext, assignment: Assignment
+    session: AsyncSession, ctx: DispatcherContext, assignment: AssignmentRow
 ) -> None:
     await raise_alert(
         session,
@@ -132,15 +122,13 @@ async def _ask_for_approval(
 async def _tell_of_shortfall(
     session: AsyncSession,
     ctx: DispatcherContext,
-    decision: ActivationDecision,
+    decision: DecisionRow,
     shortfall: int,
     *,
     assigned: int,
 ) -> None:
-    """Alert when places are left unfilled, once per shortfall: again only when it grows."""
-    previous, decision.alerted_shortfall = decision.alerted_shortfall, shortfall
-    if shortfall <= previous:
-        return
+    """Alert when places are left unfilled, once per shortfall: again only when it grows (the
+    shortfall told of is stored with the decision by `StaffingWrites`)."""
     await raise_alert(
         session,
         ctx.topics,

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import delete
+
+from shared.db.unit_of_work import unit_of_work
+from shared.roster.models import RosterEntry
 from tests.integration.dispatcher.conftest import Harness, report, roster_entry
 
 
@@ -129,4 +133,20 @@ async def test_a_report_that_does_not_activate_pages_no_one(harness: Harness) ->
         0,
     )
     assert await harness.assignments(incident) == []
+    assert await harness.alerts() == []
+
+
+async def test_an_assignment_keeps_its_place_after_its_member_left_the_roster(
+    harness: Harness,
+) -> None:
+    await harness.roster(*(roster_entry(f"M{i}") for i in range(1, 5)))
+    incident = await harness.report()
+    async with unit_of_work(harness.sessions) as session:
+        await session.execute(delete(RosterEntry).where(RosterEntry.member_id == "M2"))
+        await session.commit()
+
+    await harness.outcome(await harness.assignment(incident, "M1"), "declined")
+
+    # M2 still holds a place: only M1's is filled again, and no one is missing
+    assert await harness.states(incident) == {"M1": "declined", "M2": "paged", "M3": "paged"}
     assert await harness.alerts() == []
