@@ -13,7 +13,10 @@ from sqlalchemy.ext.asyncio import (
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
-def build_engine(url: str, *, pool_size: int = 10, application_name: str = "pst") -> AsyncEngine:
+def build_engine(url: str, *, pool_size: int = 20, application_name: str = "pst") -> AsyncEngine:
+    """`pool_size` covers a service's usual concurrency (consumer partitions side by side,
+    sender workers, relay, requests): a connection opened past it is closed again on return,
+    and opening one costs a handshake and re-preparing every statement."""
     return create_async_engine(
         url,
         pool_size=pool_size,
