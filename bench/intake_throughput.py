@@ -4,8 +4,11 @@
 
 Runs `pst up` (its own PostgreSQL, Kafka and services), then sends bearer-token reports at each
 rate in turn, open-loop (requests start on schedule whether or not earlier ones finished), each
-a new incident. Prints one JSON line: per step the achieved rate and latency percentiles, and
-the best step that held p99 under 100 ms with every report accepted.
+a new incident. Prints one JSON line: per step the achieved rate, latency percentiles and the
+CPU each part of the stack spent per accepted report (the web processes, the dispatcher and
+notifier that handle every report downstream, Kafka, PostgreSQL, and this load generator: on a
+small machine they all share the cores), and the best step that held p99 under 100 ms with
+every report accepted.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.harness import machine, percentile, pst_up, roster
+from bench.harness import Stack, cpu_used, machine, percentile, pst_up, roster
 
 
 def report(number: int, occurred_at: str) -> dict[str, Any]:
@@ -33,7 +36,20 @@ def report(number: int, occurred_at: str) -> dict[str, Any]:
     }
 
 
-async def step(url: str, token: str, rate: int, seconds: float, first: int) -> dict[str, Any]:
+async def step(stack: Stack, token: str, rate: int, seconds: float, first: int) -> dict[str, Any]:
+    cpu_before, load_before = stack.cpu_seconds(), time.process_time()
+    result = await _send_at(stack.url, token, rate, seconds, first)
+    cpu = cpu_used(cpu_before, stack.cpu_seconds()) | {
+        "load generator": time.process_time() - load_before
+    }
+    accepted = max(1, result["statuses"].get("202", 0))
+    result["cpu_ms_per_report"] = {
+        role: round(seconds * 1000 / accepted, 2) for role, seconds in cpu.items()
+    }
+    return result
+
+
+async def _send_at(url: str, token: str, rate: int, seconds: float, first: int) -> dict[str, Any]:
     occurred_at = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     bodies = [
         json.dumps(report(first + n, occurred_at)).encode() for n in range(int(rate * seconds))
@@ -75,12 +91,12 @@ async def step(url: str, token: str, rate: int, seconds: float, first: int) -> d
     }
 
 
-async def run(url: str, token: str, rates: list[int], seconds: float) -> list[dict[str, Any]]:
+async def run(stack: Stack, token: str, rates: list[int], seconds: float) -> list[dict[str, Any]]:
     results = []
     first = 0
-    await step(url, token, 50, 2, 10_000_000)  # warm up connections and caches
+    await _send_at(stack.url, token, 50, 2, 10_000_000)  # warm up connections and caches
     for rate in rates:
-        results.append(await step(url, token, rate, seconds, first))
+        results.append(await step(stack, token, rate, seconds, first))
         first += int(rate * seconds)
         await asyncio.sleep(2)
     return results
@@ -104,7 +120,7 @@ def main() -> None:
             "-",
             stdin=json.dumps(roster("kcmo", 20)).encode(),
         )
-        steps = asyncio.run(run(stack.url, token, rates, args.seconds))
+        steps = asyncio.run(run(stack, token, rates, args.seconds))
     held = [s for s in steps if s["p99_ms"] < 100 and set(s["statuses"]) == {"202"}]
     best = max(held, key=lambda s: s["achieved_per_s"]) if held else None
     print(

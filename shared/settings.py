@@ -6,6 +6,7 @@ Nothing reads the environment at import time: `Settings()` is called in a compos
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, HttpUrl, field_validator
@@ -50,6 +51,12 @@ class Settings(BaseSettings):
     )
     cad_rate_per_s: float = Field(
         default=2000, gt=0, description="webhooks a second one agency's CAD may send (burst 2x)"
+    )
+    web_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="web processes `pst up` runs on the API's port (default: one per core)",
     )
 
     @field_validator("database_url")

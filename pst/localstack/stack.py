@@ -22,7 +22,7 @@ from types import FrameType
 
 from pst.localstack.discovery import RunningStack, running_stack
 from pst.localstack.kafka import LocalKafka, ensure_kafka_jars
-from pst.localstack.ports import free_port
+from pst.localstack.ports import free_port, port_is_free
 from pst.localstack.postgres import LocalPostgres
 from pst.localstack.processes import spawn, stop
 from shared.db.migrate import upgrade_to_head
@@ -57,6 +57,7 @@ class LocalStack:
         self.postgres: LocalPostgres | None = None
         self.kafka: LocalKafka | None = None
         self.services: list[ServiceProcess] = []
+        self.web_url = f"http://127.0.0.1:{settings.http_port}"
         self._stopping = False
 
     # -- start ------------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class LocalStack:
             pid=os.getpid(),
             database_url=database_url,
             kafka_bootstrap=bootstrap,
-            http_url=self.services[0].url,
+            http_url=self.web_url,
         ).write(self.state_dir)
 
     def _start_postgres(self) -> str:
@@ -104,23 +105,35 @@ class LocalStack:
         return self.kafka.bootstrap
 
     def _start_services(self, env: dict[str, str]) -> None:
+        """`web_workers` web processes share the API's port (`pst serve --shared-port`), so
+        the web tier uses every core; each also answers on a port of its own, where we check
+        that it is ready (and where its own /metrics are)."""
         web_port = self.settings.http_port
+        if not port_is_free(web_port):
+            raise RuntimeError(f"port {web_port} is in use (set PST_HTTP_PORT to another)")
         python = [sys.executable, "-m", "pst.cli", "serve"]
+        workers = self.settings.web_workers
+        own_ports = [free_port(web_port + 2 + n) for n in range(1, workers + 1)]
         self.services = [
             ServiceProcess(
-                "web (intake + notifier webhooks)",
-                [*python, "intake", "--with-notifier-routes", "--port", str(web_port)],
-                web_port,
-            ),
-            ServiceProcess(
-                "dispatcher", [*python, "dispatcher", "--port", str(free_port(web_port + 1))], 0
-            ),
-            ServiceProcess(
-                "notifier", [*python, "notifier", "--port", str(free_port(web_port + 2))], 0
-            ),
+                f"web {n}/{workers}",
+                [
+                    *python,
+                    "intake",
+                    "--with-notifier-routes",
+                    "--shared-port",
+                    str(web_port),
+                    "--port",
+                    str(port),
+                ],
+                port,
+            )
+            for n, port in enumerate(own_ports, start=1)
         ]
+        for name, preferred in (("dispatcher", web_port + 1), ("notifier", web_port + 2)):
+            port = free_port(preferred)
+            self.services.append(ServiceProcess(name, [*python, name, "--port", str(port)], port))
         for service in self.services:
-            service.port = service.port or int(service.argv[-1])
             self._spawn(service, env)
         self._env = env
         for service in self.services:
@@ -175,15 +188,15 @@ class LocalStack:
         _say(f"stopped in {time.monotonic() - started:.1f} s")
 
     def describe(self, started_at: float) -> str:
-        web = self.services[0]
+        web = self.web_url
         lines = [
             "",
             f"PST activation stack is ready in {time.monotonic() - started_at:.1f} s",
-            f"  API (intake + Twilio webhooks)  {web.url}   docs: {web.url}/docs",
-            f"  readiness / metrics             {web.url}/readyz   {web.url}/metrics",
+            f"  API (intake + Twilio webhooks)  {web}   docs: {web}/docs",
+            f"  readiness                       {web}/readyz",
         ]
-        for service in self.services[1:]:
-            lines.append(f"  {service.name:<31} {service.url}/readyz")
+        for service in self.services:
+            lines.append(f"  {service.name:<31} {service.url}/readyz   {service.url}/metrics")
         if self.postgres is not None:
             lines.append(f"  PostgreSQL                      {self.postgres.dsn(DATABASE_NAME)}")
         else:

@@ -14,6 +14,8 @@ from services.intake.token_codec import token_hash
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import Unauthenticated
 
+BEARER_REQUIRED = "a bearer token is required (Authorization: Bearer <token>)"
+
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="BearerToken",
@@ -21,7 +23,9 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def intake_context(request: Request) -> IntakeContext:
+async def intake_context(request: Request) -> IntakeContext:
+    """Async, though it awaits nothing: FastAPI runs a plain function dependency in a worker
+    thread, a thread hop per request for an attribute read."""
     context: IntakeContext = request.app.state.intake
     return context
 
@@ -34,14 +38,31 @@ async def bearer_caller(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("a bearer token is required (Authorization: Bearer <token>)")
-    key = token_hash(credentials.credentials)
+        raise Unauthenticated(BEARER_REQUIRED)
+    return await token_caller(ctx, credentials.credentials)
+
+
+async def request_caller(request: Request) -> tuple[IntakeContext, Caller]:
+    """`Intake` and `BearerCaller` without FastAPI's dependency resolution, for the route that
+    takes every report: resolving those two dependencies cost more than checking the token.
+    Reads the header as `HTTPBearer` does, so callers see the same answers."""
+    ctx: IntakeContext = request.app.state.intake
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated(BEARER_REQUIRED)
+    return ctx, await token_caller(ctx, token)
+
+
+async def token_caller(ctx: IntakeContext, token: str) -> Caller:
+    """The token's holder (looked up at most every 30 s per process), within its rate."""
+    key = token_hash(token)
     cached = ctx.token_cache.get(key)
     if cached is not None and cached[1] > time.monotonic():
         caller = cached[0]
     else:
         async with unit_of_work(ctx.runtime.sessions) as session:
-            found = await caller_for_token(session, credentials.credentials)
+            found = await caller_for_token(session, token)
         if found is None:
             raise Unauthenticated("the bearer token is not valid")
         caller = found

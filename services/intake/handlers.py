@@ -16,7 +16,13 @@ from services.intake.cad_signature import SignatureRejected, verify_signature
 from services.intake.context import IntakeContext
 from services.intake.credentials import Caller, valid_cad_secrets
 from services.intake.models import Approval, Incident
-from services.intake.reporting import ReportOutcome, report_incident
+from services.intake.reporting import (
+    ReportOutcome,
+    authorise_report,
+    canonical_report,
+    create_incident,
+    revise_incident,
+)
 from services.intake.roster import RosterChange, replace_roster
 from shared.activation_records import activation_view
 from shared.db.unit_of_work import unit_of_work
@@ -43,15 +49,29 @@ def parse_report(ctx: IntakeContext, body: bytes) -> IncidentReport:
 async def handle_report(
     ctx: IntakeContext, report: IncidentReport, caller: Caller
 ) -> ReportOutcome:
+    """Most reports name a new incident: one statement stores it, its event and its audit
+    entry, committed on its own (`IntakeContext.autocommit_sessions`). A report for a stored
+    incident then takes the transaction that locks it and revises it or counts a repeat."""
     agency = ctx.registry.get(report.agency)
+    authorise_report(report, caller, agency)
+    now = ctx.runtime.clock.now()
+    facts = canonical_report(report)
+    async with unit_of_work(ctx.autocommit_sessions) as session:
+        created = await create_incident(
+            session, ctx.runtime.topics, report=report, facts=facts, caller=caller, now=now
+        )
+        await session.commit()
+    if created is not None:
+        return ReportOutcome(created, "created")
     async with unit_of_work(ctx.runtime.sessions) as session:
-        outcome = await report_incident(
+        outcome = await revise_incident(
             session,
             ctx.runtime.topics,
             report=report,
+            facts=facts,
             caller=caller,
             agency=agency,
-            now=ctx.runtime.clock.now(),
+            now=now,
         )
         await session.commit()
     return outcome

@@ -10,12 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import typing
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import DateTime, Select, String, cast, literal, select
+from sqlalchemy import (
+    DateTime,
+    Select,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,9 +82,17 @@ def canonical_report(report: IncidentReport) -> dict[str, Any]:
     return report.model_dump(mode="json")
 
 
+def canonical_json(canonical: dict[str, Any]) -> str:
+    """The report's JSON with sorted keys and no spaces: what its digest is taken of."""
+    return json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+
+
 def report_digest(canonical: dict[str, Any]) -> str:
-    encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    return _digest(canonical_json(canonical))
+
+
+def _digest(encoded: str) -> str:
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def keep_authorised_facts(
@@ -94,37 +113,65 @@ def keep_authorised_facts(
     return merged
 
 
-async def report_incident(
+async def create_incident(
     session: AsyncSession,
     topics: Topics,
     *,
     report: IncidentReport,
+    facts: dict[str, Any],
     caller: Caller,
-    agency: AgencyConfig,
     now: datetime,
-) -> ReportOutcome:
-    """Store the report (once per agency and external_id) and enqueue its event."""
-    authorise_report(report, caller, agency)
-    facts = canonical_report(report)
-    digest = report_digest(facts)
+) -> uuid.UUID | None:
+    """Store a report that names a new incident, with its event and audit entry, in one
+    statement; None when (agency, external_id) is already stored (see `revise_incident`).
+
+    The statement is built once (`_CREATE_INCIDENT`) and bound per call, so SQLAlchemy compiles
+    it once and asyncpg reuses its prepared form; building it anew for every report cost more
+    than running it. The report's canonical JSON text is both its digest's input and the
+    stored document, so it is encoded once."""
     new_id = uuid.uuid4()
-    inserted = (
+    event = outbox_row(topics, _reported(new_id, report.agency, 1, facts, caller, now))
+    encoded = canonical_json(facts)
+    inserted: uuid.UUID | None = (
         await session.execute(
-            _create_incident(
-                topics,
-                new_id=new_id,
-                report=report,
-                facts=facts,
-                digest=digest,
-                caller=caller,
-                now=now,
-            )
+            _CREATE_INCIDENT,
+            {
+                "new_id": new_id,
+                "new_agency": report.agency,
+                "new_external_id": report.external_id,
+                "new_report": encoded,
+                "new_digest": _digest(encoded),
+                "reporter_via": caller.via,
+                "reporter_role": caller.role,
+                "reporter_name": caller.name,
+                "reporter_token_id": caller.token_id,
+                "caller_agency": caller.agency,
+                "now": now,
+                "event_topic": event["topic"],
+                "event_key": event["key"],
+                "event_type": event["event_type"],
+                "event_payload": event["payload"],
+            },
         )
     ).scalar_one_or_none()
     if inserted is not None:
         await flag_outbox_written(session)
-        return ReportOutcome(inserted, "created")
+    return inserted
 
+
+async def revise_incident(
+    session: AsyncSession,
+    topics: Topics,
+    *,
+    report: IncidentReport,
+    facts: dict[str, Any],
+    caller: Caller,
+    agency: AgencyConfig,
+    now: datetime,
+) -> ReportOutcome:
+    """A report for a stored incident: a repeat changes nothing, new facts make a revision.
+
+    The row is locked, so two revisions of one incident are counted one after the other."""
     stored = (
         await session.execute(
             select(Incident)
@@ -162,55 +209,51 @@ async def report_incident(
     return ReportOutcome(stored.id, "updated")
 
 
-def _create_incident(
-    topics: Topics,
-    *,
-    new_id: uuid.UUID,
-    report: IncidentReport,
-    facts: dict[str, Any],
-    digest: str,
-    caller: Caller,
-    now: datetime,
-) -> Select[Any]:
-    """One statement, one round trip: insert the incident unless (agency, external_id) exists,
-    and only if it was inserted, its event into the outbox and its audit entry."""
+def _create_incident_statement() -> Select[uuid.UUID]:
+    """Insert the incident unless (agency, external_id) exists, and only if it was inserted,
+    its event into the outbox and its audit entry: one statement, one round trip."""
+    incidents = typing.cast(Table, Incident.__table__)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    reporter_role = bindparam("reporter_role", type_=String)
+    reporter_name = bindparam("reporter_name", type_=String)
     new_incident = (
-        insert(Incident)
+        insert(incidents)
         .values(
-            id=new_id,
-            agency=report.agency,
-            external_id=report.external_id,
+            id=bindparam("new_id", type_=incidents.c.id.type),
+            agency=bindparam("new_agency", type_=String),
+            external_id=bindparam("new_external_id", type_=String),
             revision=1,
-            report=facts,
-            report_digest=digest,
-            reporter_via=caller.via,
-            reporter_role=caller.role,
-            reporter_name=caller.name,
-            reporter_token_id=caller.token_id,
+            report=cast(bindparam("new_report", type_=Text), JSONB),
+            report_digest=bindparam("new_digest", type_=String),
+            reporter_via=bindparam("reporter_via", type_=String),
+            reporter_role=reporter_role,
+            reporter_name=reporter_name,
+            reporter_token_id=bindparam(
+                "reporter_token_id", type_=incidents.c.reporter_token_id.type
+            ),
             received_at=now,
             updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["agency", "external_id"])
-        .returning(Incident.id)
+        .returning(incidents.c.id)
         .cte("new_incident")
     )
-    event = outbox_row(topics, _reported(new_id, report.agency, 1, facts, caller, now))
-    announce = insert(OutboxMessage).from_select(
-        list(event),
+    announce = insert(typing.cast(Table, OutboxMessage.__table__)).from_select(
+        ["topic", "key", "event_type", "payload"],
         select(
-            literal(event["topic"]),
-            literal(event["key"]),
-            literal(event["event_type"]),
-            literal(event["payload"], JSONB),
+            bindparam("event_topic", type_=String),
+            bindparam("event_key", type_=String),
+            bindparam("event_type", type_=String),
+            bindparam("event_payload", type_=JSONB),
         ).select_from(new_incident),
     )
-    audit = insert(AuditEntry).from_select(
+    audit = insert(typing.cast(Table, AuditEntry.__table__)).from_select(
         ["at", "agency", "actor", "actor_role", "action", "object_type", "object_id", "detail"],
         select(
-            literal(now, DateTime(timezone=True)),
-            literal(caller.agency),
-            literal(caller.name),
-            literal(caller.role),
+            now,
+            bindparam("caller_agency", type_=String),
+            reporter_name,
+            reporter_role,
             literal("incident.create"),
             literal("incident"),
             cast(new_incident.c.id, String),
@@ -218,6 +261,9 @@ def _create_incident(
         ).select_from(new_incident),
     )
     return select(new_incident.c.id).add_cte(announce.cte("announce")).add_cte(audit.cte("audit"))
+
+
+_CREATE_INCIDENT = _create_incident_statement()
 
 
 def _reported(

@@ -23,6 +23,7 @@ class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self._app = app
         self._service = service
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,10 +40,24 @@ class RequestMetricsMiddleware:
         try:
             await self._app(scope, receive, send_and_record)
         finally:
-            route = _route_template(scope)
-            method = scope.get("method", "")
-            REQUESTS.labels(self._service, method, route, str(status["code"])).inc()
-            LATENCY.labels(self._service, method, route).observe(time.perf_counter() - started)
+            requests, latency = self._series_for(scope, status["code"])
+            requests.inc()
+            latency.observe(time.perf_counter() - started)
+
+    def _series_for(self, scope: Scope, status: int) -> tuple[Counter, Histogram]:
+        """The labelled series, looked up once per (method, route, status): `labels()` checks
+        and locks on every call, more than the count and the observation themselves."""
+        route = _route_template(scope)
+        key = (scope.get("method", ""), route, status)
+        series = self._series.get(key)
+        if series is None:
+            method = key[0]
+            series = (
+                REQUESTS.labels(self._service, method, route, str(status)),
+                LATENCY.labels(self._service, method, route),
+            )
+            self._series[key] = series
+        return series
 
 
 def _route_template(scope: Scope) -> str:

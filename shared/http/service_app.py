@@ -22,10 +22,18 @@ def build_service_app(
     lifespan: Lifespan,
     routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        # metrics are Prometheus (`request_metrics`) and nothing sets up OpenTelemetry; left on,
+        # FastAPI asks the OpenTelemetry API on every request whether something has
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.add_middleware(RequestMetricsMiddleware, service=service)
     install_error_handlers(app)
-    app.include_router(probe_router())
-    for router in routers:
+    for router in routers:  # first: a request is matched against the routes in order
         app.include_router(router)
+    app.include_router(probe_router())
     return app

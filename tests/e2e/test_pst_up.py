@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,11 +78,22 @@ def reaper() -> Iterator[list[psutil.Process]]:
             proc.kill()
 
 
+def _healthz_answered(worker_port: int) -> float:
+    """How many /healthz requests the web process on `worker_port` (its own) answered."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{worker_port}/metrics", timeout=5) as answer:
+        metrics = answer.read().decode()
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("pst_http_requests_total{") and 'route="/healthz"' in line
+    )
+
+
 def test_pst_up_starts_everything_and_ctrl_c_stops_everything(
     tmp_path: Path, stack_output: Path, reaper: list[psutil.Process]
 ) -> None:
     port = free_port()
-    process = _start(_environment(tmp_path / "state", port), stack_output)
+    process = _start(_environment(tmp_path / "state", port, PST_WEB_WORKERS="2"), stack_output)
     try:
         _wait_for_ready(process, stack_output, timeout_s=180)
         children = _family(process.pid)
@@ -91,12 +103,23 @@ def test_pst_up_starts_everything_and_ctrl_c_stops_everything(
         assert any(c.split()[0].endswith("/postgres") for c in commands), commands
         for service in ("intake", "dispatcher", "notifier"):
             assert any(f"serve {service}" in c for c in commands), commands
+        web = [c for c in commands if "serve intake" in c]
+        assert len(web) == 2 and all(f"--shared-port {port}" in c for c in web), web
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
             assert answer.status == 200
             assert json.load(answer)["status"] == "ready"
         stack_file = json.loads((tmp_path / "state" / "stack.json").read_text())
         assert stack_file["pid"] == process.pid
+
+        # each new connection to the API's port goes to one of the web processes
+        for _ in range(40):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
+                pass
+        log = stack_output.read_text()
+        workers = [int(p) for p in re.findall(r"starting web \d/2 on http://[\d.]+:(\d+)", log)]
+        assert len(workers) == 2, log
+        assert all(_healthz_answered(worker) > 0 for worker in workers)
     finally:
         took = _ctrl_c_and_wait(process)
 

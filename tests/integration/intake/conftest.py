@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.app import create_app
 from services.intake.credentials import issue_token, rotate_cad_secret
@@ -26,6 +27,7 @@ class Intake:
     sessions: SessionFactory
     clock: ManualClock
     settings: Settings
+    engine: AsyncEngine
 
     async def token(self, agency: str, role: str, name: str | None = None) -> str:
         async with unit_of_work(self.sessions) as session:
@@ -71,4 +73,5 @@ async def intake(settings: Settings, clock: ManualClock) -> AsyncIterator[Intake
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield Intake(client, app.state.runtime.sessions, clock, settings)
+            runtime = app.state.runtime
+            yield Intake(client, runtime.sessions, clock, settings, runtime.engine)
