@@ -1,7 +1,8 @@
 """The notifier's composition root: Twilio webhooks, and the worker that sends pages.
 
 The lifespan builds everything the process holds (runtime, the Twilio client when configured)
-and starts its loops: the page-commands consumer, the outbox relay, and one sender per channel.
+and starts its loops: the page-commands consumer, the outbox relay, and one sender per channel
+(which keeps several claims in flight itself, and sweeps).
 All of it is closed on shutdown; nothing connects at import time.
 """
 
@@ -14,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.notifier.page_commands import PAGES_QUEUED, PageCommandHandler
+from services.notifier.page_commands import PageCommandHandler, pages_queued
 from services.notifier.sender import PageSender, SenderTuning
 from services.notifier.twilio_port import Pager, TwilioPager
 from services.notifier.webhooks import webhook_router
@@ -116,18 +117,16 @@ def _start_loops(
     loops.start("notifier-page-commands", consumer.run)
     loops.start("notifier-outbox-relay", relay.run)
     for channel in ("sms", "call"):
-        queued = CommitSignal(runtime.engine, PAGES_QUEUED)
+        queued = CommitSignal(runtime.engine, pages_queued(channel))
         loops.on_close(queued.close)
-        for worker in range(tuning.workers):
-            sender = PageSender(
-                channel=channel,
-                sessions=runtime.sessions,
-                topics=topics,
-                clock=runtime.clock,
-                settings=runtime.settings,
-                pager=pager,
-                tuning=tuning,
-                queued=queued,
-                sweeps=worker == 0,
-            )
-            loops.start(f"notifier-{channel}-sender-{worker}", sender.run)
+        sender = PageSender(
+            channel=channel,
+            sessions=runtime.sessions,
+            topics=topics,
+            clock=runtime.clock,
+            settings=runtime.settings,
+            pager=pager,
+            tuning=tuning,
+            queued=queued,
+        )
+        loops.start(f"notifier-{channel}-sender", sender.run)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Integer, String, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import UUID
 
 from services.notifier.metrics import INBOUND
-from services.notifier.models import NotifierPage
+from services.notifier.models import PAGES
 from services.notifier.outcomes import report_outcome
 from services.notifier.page_states import status_outcome, status_rank
 from services.notifier.pages import record_opt_out
@@ -36,20 +37,47 @@ class StatusCallback:
     error_code: str | None
 
 
+_STATUS_COLUMNS = (
+    PAGES.c.id,
+    PAGES.c.kind,
+    PAGES.c.channel,
+    PAGES.c.phone,
+    PAGES.c.assignment_id,
+    PAGES.c.incident_id,
+    PAGES.c.twilio_sid,
+    PAGES.c.twilio_status_rank,
+    PAGES.c.closed_at,
+)
+_BY_ID = (
+    select(*_STATUS_COLUMNS)
+    .where(PAGES.c.id == bindparam("page_id", type_=UUID(as_uuid=True)))
+    .with_for_update()
+)
+_BY_SID = select(*_STATUS_COLUMNS).where(PAGES.c.twilio_sid == bindparam("sid")).with_for_update()
+_APPLY = (
+    update(PAGES)
+    .where(PAGES.c.id == bindparam("page_id", type_=UUID(as_uuid=True)))
+    .values(
+        twilio_status=bindparam("new_status", type_=String),
+        twilio_status_rank=bindparam("new_rank", type_=Integer),
+        twilio_sid=func.coalesce(PAGES.c.twilio_sid, bindparam("new_sid", type_=String)),
+    )
+)
+
+
 async def handle_status(
     callback: StatusCallback, *, sessions: SessionFactory, topics: Topics, clock: Clock
 ) -> None:
+    """Core statements: the page locked, then its status (and what it reports) written."""
     async with unit_of_work(sessions) as session:
-        if callback.page_id is not None:
-            page = await session.get(NotifierPage, callback.page_id, with_for_update=True)
-        elif callback.sid:
-            page = await session.scalar(
-                select(NotifierPage)
-                .where(NotifierPage.twilio_sid == callback.sid)
-                .with_for_update()
-            )
-        else:
-            page = None
+        page = None
+        if callback.page_id is not None or callback.sid:
+            page = (
+                await session.execute(
+                    _BY_ID if callback.page_id is not None else _BY_SID,
+                    {"page_id": callback.page_id, "sid": callback.sid},
+                )
+            ).first()
         if page is None or (callback.sid and page.twilio_sid not in (None, callback.sid)):
             INBOUND.labels("status_unknown").inc()
             if page is None and callback.page_id is not None:
@@ -67,15 +95,16 @@ async def handle_status(
             return
         INBOUND.labels("status_applied").inc()
         now = clock.now()
-        page.twilio_status = callback.status.strip().lower()
-        page.twilio_status_rank = rank
-        if page.twilio_sid is None and callback.sid:
-            page.twilio_sid = callback.sid
-        outcome = status_outcome(page.channel, page.twilio_status, callback.error_code)
+        status = callback.status.strip().lower()
+        await session.execute(
+            _APPLY,
+            {"page_id": page.id, "new_status": status, "new_rank": rank, "new_sid": callback.sid},
+        )
+        outcome = status_outcome(page.channel, status, callback.error_code)
         if outcome == "opted_out":
             await record_opt_out(session, phone=page.phone, at=now)
         if outcome is not None and page.closed_at is None:
-            detail = f"Twilio status {page.twilio_status}"
+            detail = f"Twilio status {status}"
             if callback.error_code:
                 detail += f" (error {callback.error_code})"
             await report_outcome(session, topics, page=page, outcome=outcome, at=now, detail=detail)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.metrics import INBOUND
 from services.notifier.models import NotifierPage
-from services.notifier.outcomes import report_outcome
+from services.notifier.outcomes import outcome_event, report_outcome, report_outcomes
 from services.notifier.page_states import Answer
 from services.notifier.page_text import SUPERVISOR_REMINDER
 from services.notifier.pages import (
@@ -116,15 +116,11 @@ async def _opt_out(session: AsyncSession, topics: Topics, *, phone: str, now: da
     calls instead and tells the coordinators). Twilio itself confirms STOP to the sender."""
     if not await record_opt_out(session, phone=phone, at=now):
         return
-    for page in await open_sms_pages(session, phone):
-        await report_outcome(
-            session,
-            topics,
-            page=page,
-            outcome="opted_out",
-            at=now,
-            detail="the specialist replied STOP",
-        )
+    reports = [
+        outcome_event(page, outcome="opted_out", at=now, detail="the specialist replied STOP")
+        for page in await open_sms_pages(session, phone)
+    ]
+    await report_outcomes(session, topics, [event for event in reports if event is not None])
 
 
 async def _answer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -123,3 +124,10 @@ class SenderSlot(Base):
 
     sender: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_free_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+PAGES = cast(Table, NotifierPage.__table__)
+"""The pages' table, for the Core statements of the hot paths (no ORM unit of work there)."""
+WITHDRAWALS = cast(Table, PageWithdrawal.__table__)
+OPT_OUTS = cast(Table, OptOut.__table__)
+SENDER_SLOTS = cast(Table, SenderSlot.__table__)

@@ -29,12 +29,10 @@ from services.notifier.page_codes import choose_page_code
 from services.notifier.page_states import PageKind, SendState
 from services.notifier.page_text import PageIncident, PageLocation, page_text
 from services.notifier.pages import (
-    assignment_pages,
-    close_assignment,
-    is_withdrawn,
-    lock_phone,
-    open_codes,
-    record_withdrawal,
+    assignment_paging,
+    claim_event_locking_phone,
+    insert_page,
+    withdraw_once,
 )
 from shared.clock import Clock
 from shared.db.commit_signals import raise_flag
@@ -53,10 +51,15 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PAGES_QUEUED = "notifier_pages_queued"
 CONSUMER = "notifier"
 ALERT_SEND_WINDOW = timedelta(hours=1)
 MIN_SEND_WINDOW = timedelta(seconds=30)
+
+
+def pages_queued(channel: str) -> str:
+    """The commit flag that wakes the sender of `channel` (`shared.db.commit_signals`): a
+    queued SMS does not wake the call sender, nor the reverse."""
+    return f"notifier_pages_queued:{channel}"
 
 
 def incident_from_facts(facts: PageFacts) -> PageIncident:
@@ -101,71 +104,72 @@ class PageCommandHandler:
                 return
 
     async def page_requested(self, event: PageRequested) -> None:
+        """Three statements: claim the event and lock the phone, read what the page depends
+        on, insert it (Core throughout: this is the notifier's hottest path)."""
         try:
             incident = incident_from_facts(event.facts)
         except (ValueError, ZoneInfoNotFoundError) as error:
             raise PermanentEventError(f"the page's facts cannot be shown: {error}") from error
         async with unit_of_work(self.sessions) as session:
-            if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
+            if not await claim_event_locking_phone(
+                session, consumer=CONSUMER, event_id=str(event.event_id), phone=event.phone
+            ):
                 return
             now = self.clock.now()
-            await lock_phone(session, event.phone)
-            siblings = await assignment_pages(session, event.assignment_id)
-            if any(page.channel == event.channel for page in siblings):
+            paging = await assignment_paging(
+                session, assignment_id=event.assignment_id, phone=event.phone
+            )
+            if event.channel in paging.paged_channels:
                 await session.commit()
                 return
-            code = next((page.code for page in siblings if page.code), None)
-            if code is None:
-                code = choose_page_code(await open_codes(session, event.phone), self.rng)
+            code = paging.code or choose_page_code(paging.open_codes, self.rng)
             if event.channel == "sms":
                 body = page_text(incident, code=code, remind_supervisor=event.remind_supervisor)
                 ack_timeout_s = self.settings.sms_ack_timeout_s
             else:
                 body = call_say_text(incident, remind_supervisor=event.remind_supervisor)
                 ack_timeout_s = self.settings.call_ack_timeout_s
-            closed = await is_withdrawn(session, event.assignment_id) or any(
-                page.answer is not None for page in siblings
-            )
-            session.add(
-                NotifierPage(
-                    id=uuid.uuid4(),
-                    kind=PageKind.PAGE.value,
-                    channel=event.channel,
-                    agency=event.facts.agency,
-                    assignment_id=event.assignment_id,
-                    incident_id=event.incident_id,
-                    member_id=event.member_id,
-                    phone=event.phone,
-                    code=code,
-                    body=body,
-                    facts=event.facts.model_dump(mode="json"),
-                    remind_supervisor=event.remind_supervisor,
-                    state=(SendState.CANCELLED if closed else SendState.QUEUED).value,
-                    attempts=0,
-                    send_after=now,
-                    send_deadline=send_deadline(
+            closed = paging.withdrawn or paging.answered
+            await insert_page(
+                session,
+                {
+                    "id": uuid.uuid4(),
+                    "kind": PageKind.PAGE.value,
+                    "channel": event.channel,
+                    "agency": event.facts.agency,
+                    "assignment_id": event.assignment_id,
+                    "incident_id": event.incident_id,
+                    "member_id": event.member_id,
+                    "phone": event.phone,
+                    "code": code,
+                    "body": body,
+                    "facts": event.facts.model_dump(mode="json"),
+                    "remind_supervisor": event.remind_supervisor,
+                    "state": (SendState.CANCELLED if closed else SendState.QUEUED).value,
+                    "attempts": 0,
+                    "send_after": now,
+                    "send_deadline": send_deadline(
                         now=now, answer_by=event.answer_by, ack_timeout_s=ack_timeout_s
                     ),
-                    twilio_status_rank=0,
-                    closed_at=now if closed else None,
-                    closed_reason="withdrawn" if closed else None,
-                    created_at=now,
-                )
+                    "twilio_status_rank": 0,
+                    "closed_at": now if closed else None,
+                    "closed_reason": "withdrawn" if closed else None,
+                    "created_at": now,
+                },
             )
             if not closed:
-                await raise_flag(session, PAGES_QUEUED)
+                await raise_flag(session, pages_queued(event.channel))
             await session.commit()
 
     async def page_withdrawn(self, event: PageWithdrawn) -> None:
         async with unit_of_work(self.sessions) as session:
-            if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
-                return
-            now = self.clock.now()
-            await record_withdrawal(
-                session, assignment_id=event.assignment_id, reason=event.reason, at=now
-            )
-            await close_assignment(
-                session, assignment_id=event.assignment_id, at=now, reason="withdrawn"
+            await withdraw_once(
+                session,
+                consumer=CONSUMER,
+                event_id=str(event.event_id),
+                assignment_id=event.assignment_id,
+                reason=event.reason,
+                at=self.clock.now(),
             )
             await session.commit()
 
@@ -185,7 +189,7 @@ class PageCommandHandler:
             for phone in phones:
                 await _add_alert(session, event=event, phone=phone, body=body, now=now)
             if phones:
-                await raise_flag(session, PAGES_QUEUED)
+                await raise_flag(session, pages_queued("sms"))
             await session.commit()
 
 

@@ -1,17 +1,51 @@
-"""Data functions over the notifier's tables: they take the caller's session and never commit."""
+"""Data functions over the notifier's tables: they take the caller's session and never commit.
+
+The page-command handler's functions are Core statements that each do as much as one round trip
+can: its whole transaction is three statements.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import case, delete, exists, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    DateTime,
+    String,
+    Table,
+    Text,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier.models import AutoReply, NotifierPage, OptOut, PageWithdrawal
+from services.notifier.models import (
+    PAGES,
+    WITHDRAWALS,
+    AutoReply,
+    NotifierPage,
+    OptOut,
+)
 from services.notifier.page_states import ANSWERABLE_STATES, Answer, PageKind, SendState
+from shared.processed_events import ProcessedEvent
 from shared.roster.models import RosterEntry
+
+PROCESSED_EVENTS = cast(Table, ProcessedEvent.__table__)
+
+
+def _phone_lock_key(phone: str) -> str:
+    return f"pst-notifier-phone:{phone}"
 
 
 async def lock_phone(session: AsyncSession, phone: str) -> None:
@@ -19,41 +53,163 @@ async def lock_phone(session: AsyncSession, phone: str) -> None:
     page code, answering a reply, the help-reply rate rule."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": f"pst-notifier-phone:{phone}"},
+        {"key": _phone_lock_key(phone)},
     )
 
 
-async def open_codes(session: AsyncSession, phone: str) -> list[str]:
-    """The codes of the pages still open for `phone`."""
-    rows = await session.scalars(
-        select(NotifierPage.code).where(
-            NotifierPage.phone == phone,
-            NotifierPage.closed_at.is_(None),
-            NotifierPage.code.is_not(None),
-        )
+_CLAIMED = (
+    pg_insert(PROCESSED_EVENTS)
+    .values(consumer=bindparam("claim_consumer"), event_id=bindparam("claim_event_id"))
+    .on_conflict_do_nothing()
+    .returning(PROCESSED_EVENTS.c.event_id)
+    .cte("claimed")
+)
+"""The processed-events claim (`shared.processed_events.claim_event`) as a CTE: one row when
+this transaction is the first to handle the event, none when it was handled already."""
+
+_CLAIM_LOCKING_PHONE = select(
+    func.pg_advisory_xact_lock(func.hashtextextended(bindparam("lock_key", type_=Text), 0))
+).select_from(_CLAIMED)
+
+
+async def claim_event_locking_phone(
+    session: AsyncSession, *, consumer: str, event_id: str, phone: str
+) -> bool:
+    """Claim the event for `consumer` (False when it was handled already) and, when claimed,
+    take `lock_phone`'s lock: one round trip. The lock is its own statement, before anything
+    is read: a statement that waited for it would still read from its older snapshot."""
+    locked = await session.execute(
+        _CLAIM_LOCKING_PHONE,
+        {
+            "claim_consumer": consumer,
+            "claim_event_id": event_id,
+            "lock_key": _phone_lock_key(phone),
+        },
     )
-    return [code for code in rows if code is not None]
+    return locked.first() is not None
 
 
-async def assignment_pages(session: AsyncSession, assignment_id: uuid.UUID) -> list[NotifierPage]:
-    """Every page (SMS and call) of one assignment."""
-    rows = await session.scalars(
-        select(NotifierPage).where(NotifierPage.assignment_id == assignment_id)
+@dataclass(frozen=True, slots=True)
+class AssignmentPaging:
+    """What a new page of an assignment depends on, read in one statement."""
+
+    paged_channels: frozenset[str]
+    """The channels the assignment already has a page on."""
+    code: str | None
+    """The code its pages share, if it has one."""
+    answered: bool
+    withdrawn: bool
+    open_codes: frozenset[str]
+    """The codes of the phone's open pages; read only when the assignment has no code yet."""
+
+
+_ASSIGNMENT = bindparam("assignment_id", type_=UUID(as_uuid=True))
+_SIBLING_CODE = (
+    select(func.min(PAGES.c.code)).where(PAGES.c.assignment_id == _ASSIGNMENT).scalar_subquery()
+)
+_OPEN = PAGES.alias("open_page")
+_ASSIGNMENT_PAGING = select(
+    select(func.array_agg(PAGES.c.channel))
+    .where(PAGES.c.assignment_id == _ASSIGNMENT)
+    .scalar_subquery()
+    .label("paged_channels"),
+    _SIBLING_CODE.label("code"),
+    exists()
+    .where(PAGES.c.assignment_id == _ASSIGNMENT, PAGES.c.answer.is_not(None))
+    .label("answered"),
+    exists().where(WITHDRAWALS.c.assignment_id == _ASSIGNMENT).label("withdrawn"),
+    select(func.array_agg(_OPEN.c.code))
+    .where(
+        _OPEN.c.phone == bindparam("phone"),
+        _OPEN.c.closed_at.is_(None),
+        _OPEN.c.code.is_not(None),
+        _SIBLING_CODE.is_(None),
     )
-    return list(rows)
+    .scalar_subquery()
+    .label("open_codes"),
+)
 
 
-async def is_withdrawn(session: AsyncSession, assignment_id: uuid.UUID) -> bool:
-    return await session.get(PageWithdrawal, assignment_id) is not None
+async def assignment_paging(
+    session: AsyncSession, *, assignment_id: uuid.UUID, phone: str
+) -> AssignmentPaging:
+    """The assignment's pages, its withdrawal and the phone's open codes, together."""
+    row = (
+        await session.execute(_ASSIGNMENT_PAGING, {"assignment_id": assignment_id, "phone": phone})
+    ).one()
+    return AssignmentPaging(
+        paged_channels=frozenset(row.paged_channels or ()),
+        code=row.code,
+        answered=bool(row.answered),
+        withdrawn=bool(row.withdrawn),
+        open_codes=frozenset(row.open_codes or ()),
+    )
 
 
-async def record_withdrawal(
-    session: AsyncSession, *, assignment_id: uuid.UUID, reason: str, at: datetime
+_INSERT_PAGE = insert(PAGES)
+
+
+async def insert_page(session: AsyncSession, values: dict[str, Any]) -> None:
+    """One page row, by a Core INSERT (no ORM object)."""
+    await session.execute(_INSERT_PAGE, values)
+
+
+_CLOSING = (
+    update(PAGES)
+    .where(
+        PAGES.c.assignment_id == bindparam("closing_assignment", type_=UUID(as_uuid=True)),
+        PAGES.c.closed_at.is_(None),
+    )
+    .values(
+        closed_at=bindparam("closing_at", type_=DateTime(timezone=True)),
+        closed_reason=bindparam("closing_reason", type_=String),
+        answer=bindparam("closing_answer", type_=String),
+        state=case(
+            (PAGES.c.state == SendState.QUEUED.value, SendState.CANCELLED.value),
+            else_=PAGES.c.state,
+        ),
+    )
+)
+"""Close an assignment's open pages (a queued one is cancelled, never sent)."""
+
+_WITHDRAWING = _CLOSING.where(exists(select(_CLAIMED.c.event_id))).add_cte(
+    pg_insert(WITHDRAWALS)
+    .from_select(
+        ["assignment_id", "reason", "withdrawn_at"],
+        select(
+            bindparam("closing_assignment", type_=UUID(as_uuid=True)),
+            bindparam("withdrawal_reason", type_=String),
+            bindparam("closing_at", type_=DateTime(timezone=True)),
+        ).select_from(_CLAIMED),
+    )
+    .on_conflict_do_nothing()
+    .cte("remembered")
+)
+"""Unless the event was handled: remember the withdrawal and close the assignment's pages."""
+
+
+async def withdraw_once(
+    session: AsyncSession,
+    *,
+    consumer: str,
+    event_id: str,
+    assignment_id: uuid.UUID,
+    reason: str,
+    at: datetime,
 ) -> None:
+    """Unless `consumer` handled `event_id` already: remember the withdrawal (so a page
+    requested later is closed at birth) and close the assignment's open pages. One statement."""
     await session.execute(
-        insert(PageWithdrawal)
-        .values(assignment_id=assignment_id, reason=reason[:200], withdrawn_at=at)
-        .on_conflict_do_nothing()
+        _WITHDRAWING,
+        {
+            "claim_consumer": consumer,
+            "claim_event_id": event_id,
+            "closing_assignment": assignment_id,
+            "closing_at": at,
+            "closing_reason": "withdrawn",
+            "closing_answer": None,
+            "withdrawal_reason": reason[:200],
+        },
     )
 
 
@@ -64,23 +220,18 @@ async def close_assignment(
     at: datetime,
     reason: str,
     answer: Answer | None = None,
-) -> list[NotifierPage]:
+) -> list[uuid.UUID]:
     """Close the assignment's open pages (a queued one is cancelled, never sent); returns the
-    pages this call closed, none when they were closed already: the effect happens once."""
+    ids of the pages this call closed, none when they were closed already: the effect happens
+    once."""
     result = await session.execute(
-        update(NotifierPage)
-        .where(NotifierPage.assignment_id == assignment_id, NotifierPage.closed_at.is_(None))
-        .values(
-            closed_at=at,
-            closed_reason=reason,
-            answer=answer.value if answer is not None else None,
-            state=case(
-                (NotifierPage.state == SendState.QUEUED.value, SendState.CANCELLED.value),
-                else_=NotifierPage.state,
-            ),
-        )
-        .returning(NotifierPage)
-        .execution_options(synchronize_session=False)
+        _CLOSING.returning(PAGES.c.id),
+        {
+            "closing_assignment": assignment_id,
+            "closing_at": at,
+            "closing_reason": reason,
+            "closing_answer": answer.value if answer is not None else None,
+        },
     )
     return list(result.scalars())
 
@@ -126,7 +277,7 @@ async def is_opted_out(session: AsyncSession, phone: str) -> bool:
 async def record_opt_out(session: AsyncSession, *, phone: str, at: datetime) -> bool:
     """Record that `phone` opted out; False when it already had."""
     result = await session.execute(
-        insert(OptOut)
+        pg_insert(OptOut)
         .values(phone=phone, opted_out_at=at)
         .on_conflict_do_nothing()
         .returning(OptOut.phone)

@@ -1,13 +1,23 @@
 """The sender loop: sends the queued pages of one channel (SMS or call) through the `Pager`.
 
-Each step of a worker claims one due row with `FOR UPDATE SKIP LOCKED`, marks it `sending` and
-commits before calling Twilio, then records the result in a new transaction: so a page is never sent
-twice, by this process or another. A row still `sending` after its `sending_until` (the process
-died mid-request) may or may not have reached Twilio: it becomes `uncertain`, never resent.
+One loop per channel claims due rows with `FOR UPDATE SKIP LOCKED`, marks them `sending` and
+commits before calling Twilio; once Twilio has answered every page of the claim, it records all
+their results in one transaction: so a page is never sent twice, by this process or another.
+The loop does not wait for Twilio's answers before claiming again: up to
+`SenderTuning.in_flight` claims are being sent at once. A row still `sending` after its
+`sending_until` (the process died mid-request) may or may not have reached Twilio: the sweep
+makes it `uncertain`, never resent.
 
 The sending number's rate (one message per `per_number_interval_s`, and the same for calls) is
-a row per sending number and channel, locked while claiming: every notifier process shares it,
-so the number is never carrier-blocked, and no handler sleeps for it.
+a row per sending number and channel, locked by the same statement that claims the rows: every
+notifier process shares it, so the number is never carrier-blocked, and no handler sleeps for it.
+
+The loop wakes at the commit that queues a page of its channel (`page_commands.pages_queued`),
+when a page queued for later (after a 429) is due, and otherwise looks every `poll_interval_s`
+(for pages queued by another process); while the sending number is busy it waits for it, not
+for new pages. A page's
+`sent` outcome does not wake the outbox relay (the dispatcher only records it): the relay
+publishes it at its next poll; every other outcome wakes the relay at once.
 
 Without Twilio credentials (`pager` None) due rows become `not_sent`, each logged once with its
 text, and stay readable by the coordinators (`console.pages_not_sent`). Nothing is reported to
@@ -22,46 +32,50 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from services.notifier.metrics import NOT_SENT, SEND_ATTEMPTS
-from services.notifier.models import NotifierPage, SenderSlot
-from services.notifier.outcomes import report_outcome
-from services.notifier.page_states import SMS_STATUS_RANK, PageKind, SendState
-from services.notifier.pages import is_opted_out, record_opt_out
-from services.notifier.twilio_port import (
-    Accepted,
-    CallRequest,
-    Pager,
-    Refused,
-    RetryLater,
-    SendResult,
-    SmsRequest,
-    Uncertain,
-    Unsubscribed,
+from services.notifier.outcomes import count_reported, outcome_event
+from services.notifier.page_states import PageKind, SendState
+from services.notifier.send_rules import Settled, answered, swept, unsendable
+from services.notifier.sending_rows import (
+    Answer,
+    Claimed,
+    SendingRow,
+    claim,
+    claim_statement,
+    locked_queued_rows,
+    overdue_probe,
+    overdue_rows_statement,
+    queued_rows_statement,
+    read_rows,
+    record_answers,
+    write_rows,
 )
+from services.notifier.twilio_port import CallRequest, Pager, SendResult, SmsRequest
 from shared.clock import Clock
 from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
-from shared.events import PageOutcome
 from shared.kafka.topics import Topics
+from shared.outbox.enqueue import flag_outbox_written
 from shared.settings import Settings
 from shared.transient_failures import is_transient
 
 log = logging.getLogger(__name__)
 
 MAX_VALIDITY_PERIOD_S = 36_000
-TERMINAL_SMS_RANK = SMS_STATUS_RANK["delivered"]
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+SWEEP_BATCH = 100
+FIRST_RETRY_S = 0.2
+"""After a transient failure (the database away), the first wait; it doubles up to 5 s."""
+PUBLISHED_AT_LEISURE = frozenset({"sent"})
+"""Outcomes that change nothing at the dispatcher but its record: they do not wake the outbox
+relay, which publishes them at its next poll (within half a second) with the others, instead
+of one relay round per page."""
 
 
 @dataclass(frozen=True)
@@ -76,35 +90,31 @@ class SenderTuning:
     """A row `sending` this long past its request timeout was lost in a crash."""
     first_backoff_s: float = 1.0
     max_backoff_s: float = 30.0
-    poll_interval_s: float = 0.2
+    poll_interval_s: float = 1.0
+    """How often an idle loop looks for work nothing woke it for: pages queued by another
+    process (this process's own commits wake it at once, and a page queued for later after a
+    429 is woken for when it is due)."""
     sweep_interval_s: float = 1.0
     ring_timeout_s: int = 30
-    workers: int = 4
+    in_flight: int = 4
+    """Claims being sent at once per channel: Twilio answers in tens of milliseconds or more,
+    so several requests are in flight (each page is still claimed by exactly one)."""
     claim_batch: int = 20
     """At most this many pages claimed and sent together (when the number's rate allows)."""
-    """Sender loops per channel: Twilio answers in tens of milliseconds or more, so several
-    requests are in flight at once (each page is still claimed by exactly one)."""
 
 
 def webhook_url(settings: Settings, path: str) -> str:
     return f"{str(settings.public_url).rstrip('/')}{path}"
 
 
-_OUTCOME_OF: dict[SendState, PageOutcome] = {
-    SendState.UNCERTAIN: "send_uncertain",
-    SendState.SEND_FAILED: "send_failed",
-    SendState.OPTED_OUT: "opted_out",
-}
+@dataclass(frozen=True, slots=True)
+class _Pause:
+    seconds: float
+    wake_on_queued: bool = True
+    """Whether a newly queued page ends the pause (not while the number is busy)."""
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    page_id: uuid.UUID
-    kind: str
-    channel: str
-    phone: str
-    body: str
-    send_deadline: datetime
+_GO_ON = _Pause(0.0)
 
 
 class PageSender:
@@ -119,9 +129,9 @@ class PageSender:
         pager: Pager | None,
         tuning: SenderTuning | None = None,
         queued: CommitSignal | None = None,
-        sweeps: bool = True,
     ) -> None:
-        """`queued`, set when a transaction that queued pages commits, wakes the loop at once."""
+        """`queued`, set when a transaction that queued pages of `channel` commits, wakes the
+        loop at once."""
         if channel not in ("sms", "call"):
             raise ValueError("channel is sms or call")
         self._channel = channel
@@ -134,90 +144,107 @@ class PageSender:
         self._slot = f"{channel}:{settings.twilio_from or 'none'}"
         self._last_sweep = -math.inf
         self._queued = queued
-        self._sweeps = sweeps
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._claim_statement = claim_statement(
+            sender=self._slot, channel=channel, limit=self._batch_allowed()
+        )
+        self._overdue = overdue_rows_statement(channel=channel, limit=SWEEP_BATCH)
+        self._overdue_probe = overdue_probe(channel=channel)
+        self._queued_rows = queued_rows_statement(channel=channel, limit=SWEEP_BATCH)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send until `stop` is set; a database outage is waited out."""
-        backoff = self._tuning.poll_interval_s
-        while not stop.is_set():
-            try:
-                worked = await self.step()
-                backoff = self._tuning.poll_interval_s
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                log.warning("page sender failed; retrying", extra={"error": repr(error)})
-                worked = False
-                backoff = min(backoff * 2, 5.0)
-            if not worked:
-                if self._queued is not None:
-                    await self._queued.wait(stop, backoff)
-                else:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
+        """Send until `stop` is set; a database outage is waited out. Claims in flight are
+        recorded before it returns."""
+        backoff = FIRST_RETRY_S
+        try:
+            while not stop.is_set():
+                try:
+                    pause = await self.step()
+                    backoff = FIRST_RETRY_S
+                except Exception as error:
+                    if not is_transient(error):
+                        raise
+                    log.warning("page sender failed; retrying", extra={"error": repr(error)})
+                    backoff = min(backoff * 2, 5.0)
+                    pause = _Pause(backoff)
+                if pause.seconds > 0:
+                    await self._pause(stop, pause)
+        finally:
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    async def step(self) -> bool:
-        """Sweep if it is time, then send what one claim took; True when something was done."""
-        swept = False
-        if self._sweeps and time.monotonic() - self._last_sweep >= self._tuning.sweep_interval_s:
-            swept = await self.sweep()
+    async def step(self) -> _Pause:
+        """Sweep if it is time, then claim once and start sending what was claimed; returns
+        how long to pause before the next step."""
+        tuning = self._tuning
+        if time.monotonic() - self._last_sweep >= tuning.sweep_interval_s:
+            await self.sweep()
             self._last_sweep = time.monotonic()
         if self._pager is None:
-            return await self._keep_unsent() or swept
+            return _GO_ON if await self._keep_unsent() else _Pause(tuning.poll_interval_s)
+        while len(self._in_flight) >= tuning.in_flight:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
         claimed = await self._claim()
-        if claimed is None:
-            return swept
-        if isinstance(claimed, list):
-            pager = self._pager
-            results = await asyncio.gather(*(self._send(pager, page) for page in claimed))
-            for page, result in zip(claimed, results, strict=True):
-                await self._record(page, result)
-        return True
+        if claimed.sending:
+            self._start_sending(self._pager, claimed.sending)
+        now = self._clock.now()
+        idle = tuning.poll_interval_s
+        if claimed.next_due_at is not None:  # a page queued for later: wake when it is due
+            idle = max(0.0, min(idle, (claimed.next_due_at - now).total_seconds()))
+        if 0 < claimed.taken < self._batch_allowed():
+            return _Pause(idle)  # nothing else is due: wait for new pages
+        busy_s = (claimed.slot_free_at - now).total_seconds()
+        if busy_s > 0:
+            return _Pause(min(tuning.poll_interval_s, busy_s), wake_on_queued=False)
+        return _GO_ON if claimed.taken else _Pause(idle)
+
+    async def _pause(self, stop: asyncio.Event, pause: _Pause) -> None:
+        if pause.wake_on_queued and self._queued is not None:
+            await self._queued.wait(stop, pause.seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause.seconds)
 
     # -- claiming -------------------------------------------------------------------------
-    async def _claim(self) -> list[_Claimed] | bool | None:
-        """The claimed pages (several at once when the sending number's rate allows: one
-        lock of its slot and one commit for all of them); True when rows were settled without
-        sending; None when idle or when the number must wait."""
+    @contextlib.asynccontextmanager
+    async def _autocommitting(self) -> AsyncIterator[AsyncSession]:
+        """A session on which each statement commits by itself: no BEGIN and no COMMIT round
+        trips, for the statements that need no transaction around them."""
+        async with self._sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            yield session
+
+    async def _claim(self) -> Claimed:
+        """Claim as many due pages as the number's rate allows in one committed statement
+        (`sending_rows.claim_statement`), then settle the claimed rows that must not be sent,
+        if any, in a transaction of their own."""
+        tuning = self._tuning
+        now = self._clock.now()
+        async with self._autocommitting() as session:
+            claimed = await claim(
+                session,
+                self._claim_statement,
+                sender=self._slot,
+                now=now,
+                sending_until=now
+                + timedelta(seconds=tuning.request_timeout_s + tuning.crash_margin_s),
+                slot_step=timedelta(seconds=tuning.per_number_interval_s),
+            )
+        if claimed.unsendable_ids:
+            await self._settle_unsendable(claimed.unsendable_ids)
+        return claimed
+
+    async def _settle_unsendable(self, ids: list[uuid.UUID]) -> None:
+        """Settle the claimed rows that must not be sent (closed, too late, opted out)."""
         async with unit_of_work(self._sessions) as session:
             now = self._clock.now()
-            slot = await self._locked_slot(session)
-            if slot.next_free_at > now:
-                return None
-            rows = await self._locked_rows(
-                session,
-                SendState.QUEUED,
-                NotifierPage.send_after <= now,
-                order_by=(NotifierPage.send_after, NotifierPage.created_at),
-                limit=self._batch_allowed(),
-            )
-            if not rows:
-                return None
-            claimed: list[_Claimed] = []
-            for row in rows:
-                if await self._settle_unsendable(session, row, now):
-                    continue
-                row.state = SendState.SENDING.value
-                row.attempts += 1
-                row.sending_until = now + timedelta(
-                    seconds=self._tuning.request_timeout_s + self._tuning.crash_margin_s
-                )
-                claimed.append(
-                    _Claimed(
-                        page_id=row.id,
-                        kind=row.kind,
-                        channel=row.channel,
-                        phone=row.phone,
-                        body=row.body,
-                        send_deadline=row.send_deadline,
-                    )
-                )
-            if claimed:
-                slot.next_free_at = now + timedelta(
-                    seconds=self._tuning.per_number_interval_s * len(claimed)
-                )
+            settled = [
+                settles
+                for row, opted_out in await locked_queued_rows(session, ids)
+                if (settles := unsendable(row, now=now, opted_out=opted_out)) is not None
+            ]
+            await self._write(session, [s.row for s in settled], settled, now=now)
             await session.commit()
-            return claimed or True
 
     def _batch_allowed(self) -> int:
         """How many pages one claim may take: one at a time for a slow number (a long code's
@@ -227,56 +254,37 @@ class PageSender:
             return self._tuning.claim_batch
         return max(1, min(self._tuning.claim_batch, int(0.1 / interval)))
 
-    async def _settle_unsendable(
-        self, session: AsyncSession, row: NotifierPage, now: datetime
-    ) -> bool:
-        """Settle a claimed row that must not be sent (closed, too late, opted out)."""
-        if row.closed_at is not None:
-            row.state = SendState.CANCELLED.value
-        elif row.send_deadline <= now:
-            await self._expire(session, row, now, "not sent before its deadline")
-        elif self._channel == "sms" and await is_opted_out(session, row.phone):
-            row.state = SendState.OPTED_OUT.value
-            log.info(
-                "SMS not sent: the number has opted out",
-                extra={"page_id": str(row.id), "kind": row.kind},
-            )
-            await report_outcome(
-                session,
-                self._topics,
-                page=row,
-                outcome="opted_out",
-                at=now,
-                detail="the number has opted out of SMS",
-            )
-        else:
-            return False
-        return True
-
-    async def _locked_slot(self, session: AsyncSession) -> SenderSlot:
-        await session.execute(
-            insert(SenderSlot)
-            .values(sender=self._slot, next_free_at=_EPOCH)
-            .on_conflict_do_nothing()
-        )
-        slot = await session.scalar(
-            select(SenderSlot).where(SenderSlot.sender == self._slot).with_for_update()
-        )
-        if slot is None:  # pragma: no cover - inserted just above
-            raise RuntimeError("sender slot vanished")
-        return slot
-
     # -- sending --------------------------------------------------------------------------
-    async def _send(self, pager: Pager, claimed: _Claimed) -> SendResult:
-        status_url = webhook_url(self._settings, f"/v1/twilio/status?page={claimed.page_id}")
-        if claimed.channel == "sms":
-            validity = (claimed.send_deadline - self._clock.now()).total_seconds()
-            if claimed.kind == PageKind.PAGE:
+    def _start_sending(self, pager: Pager, pages: list[SendingRow]) -> None:
+        task = asyncio.create_task(self._send_and_record(pager, pages))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _send_and_record(self, pager: Pager, pages: list[SendingRow]) -> None:
+        """Send the claimed pages together, then record every answer in one statement. When
+        the record fails the pages stay `sending`, and the sweep settles them as uncertain."""
+        try:
+            results = await asyncio.gather(*(self._send(pager, page) for page in pages))
+            await self._record(list(zip(pages, results, strict=True)))
+        except Exception as error:
+            if not is_transient(error):
+                log.exception("recording sent pages failed", extra={"pages": len(pages)})
+                return
+            log.warning(
+                "recording sent pages failed; they will be settled as uncertain",
+                extra={"error": repr(error), "pages": len(pages)},
+            )
+
+    async def _send(self, pager: Pager, page: SendingRow) -> SendResult:
+        status_url = webhook_url(self._settings, f"/v1/twilio/status?page={page.id}")
+        if page.channel == "sms":
+            validity = (page.send_deadline - self._clock.now()).total_seconds()
+            if page.kind == PageKind.PAGE:
                 validity = self._settings.sms_ack_timeout_s
             result = await pager.send_sms(
                 SmsRequest(
-                    to=claimed.phone,
-                    body=claimed.body,
+                    to=page.phone,
+                    body=page.body,
                     status_callback=status_url,
                     validity_period_s=max(1, min(MAX_VALIDITY_PERIOD_S, math.ceil(validity))),
                 )
@@ -284,167 +292,107 @@ class PageSender:
         else:
             result = await pager.place_call(
                 CallRequest(
-                    to=claimed.phone,
-                    twiml_url=webhook_url(
-                        self._settings, f"/v1/twilio/voice?page={claimed.page_id}"
-                    ),
+                    to=page.phone,
+                    twiml_url=webhook_url(self._settings, f"/v1/twilio/voice?page={page.id}"),
                     status_callback=status_url,
                     ring_timeout_s=self._tuning.ring_timeout_s,
                 )
             )
-        SEND_ATTEMPTS.labels(claimed.channel, type(result).__name__.lower()).inc()
+        SEND_ATTEMPTS.labels(page.channel, type(result).__name__.lower()).inc()
         return result
 
-    async def _record(self, claimed: _Claimed, result: SendResult) -> None:
-        async with unit_of_work(self._sessions) as session:
-            now = self._clock.now()
-            row = await session.get(NotifierPage, claimed.page_id, with_for_update=True)
-            if row is None:  # pragma: no cover - pages are never deleted
-                return
-            if row.state != SendState.SENDING:
-                # swept as uncertain meanwhile: only keep the sid, for the callbacks
-                if isinstance(result, Accepted) and row.twilio_sid is None:
-                    row.twilio_sid = result.sid
-                await session.commit()
-                return
-            row.sending_until = None
-            match result:
-                case Accepted(sid=sid):
-                    row.state = SendState.SENT.value
-                    row.sent_at = now
-                    row.twilio_sid = row.twilio_sid or sid
-                    if row.twilio_status_rank < TERMINAL_SMS_RANK or row.channel == "call":
-                        await report_outcome(
-                            session, self._topics, page=row, outcome="sent", at=now, detail=sid
-                        )
-                case RetryLater(detail=detail, after_s=after_s):
-                    await self._retry_later(session, row, now, detail, after_s)
-                case Uncertain(detail=detail):
-                    log.warning(
-                        "Twilio may or may not have the page; it is not resent",
-                        extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
-                    )
-                    await self._settle(session, row, now, SendState.UNCERTAIN, detail)
-                case Refused(detail=detail):
-                    log.warning(
-                        "Twilio refused the page",
-                        extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
-                    )
-                    await self._settle(session, row, now, SendState.SEND_FAILED, detail)
-                case Unsubscribed(detail=detail):
-                    await record_opt_out(session, phone=row.phone, at=now)
-                    await self._settle(session, row, now, SendState.OPTED_OUT, detail)
-            await session.commit()
-
-    async def _settle(
-        self,
-        session: AsyncSession,
-        row: NotifierPage,
-        now: datetime,
-        state: SendState,
-        detail: str,
-    ) -> None:
-        """End a page that Twilio did not (surely) take, and tell the dispatcher how."""
-        row.state = state.value
-        row.last_error = detail
-        await report_outcome(
-            session, self._topics, page=row, outcome=_OUTCOME_OF[state], at=now, detail=detail
-        )
-
-    async def _retry_later(
-        self,
-        session: AsyncSession,
-        row: NotifierPage,
-        now: datetime,
-        detail: str,
-        after_s: float | None,
-    ) -> None:
+    async def _record(self, sent: list[tuple[SendingRow, SendResult]]) -> None:
+        """Every answer of one claim in one statement, committed by itself
+        (`sending_rows.record_answers`)."""
         tuning = self._tuning
-        backoff = min(tuning.max_backoff_s, tuning.first_backoff_s * 2 ** max(0, row.attempts - 1))
-        retry_at = now + timedelta(seconds=max(backoff, after_s or 0.0))
-        row.last_error = detail
-        if retry_at >= row.send_deadline:
-            await self._expire(session, row, now, f"not sent before its deadline: {detail}")
-            return
-        row.state = SendState.QUEUED.value
-        row.send_after = retry_at
+        now = self._clock.now()
+        answers: list[Answer] = []
+        notes: dict[uuid.UUID, Settled] = {}
+        for page, result in sent:
+            settles = answered(
+                page,
+                result,
+                now=now,
+                first_backoff_s=tuning.first_backoff_s,
+                max_backoff_s=tuning.max_backoff_s,
+            )
+            report = None
+            if settles.outcome is not None:
+                report = outcome_event(
+                    settles.row, outcome=settles.outcome, at=now, detail=settles.detail
+                )
+            answers.append(Answer(settles.row, report=report, opts_out=settles.opts_out))
+            notes[page.id] = settles
+        async with self._autocommitting() as session:
+            recorded = await record_answers(session, answers, topics=self._topics, at=now)
+            if any(event.outcome not in PUBLISHED_AT_LEISURE for event in recorded.reported):
+                await flag_outbox_written(session)
+            await session.commit()  # no round trip: it only wakes the relay
+        count_reported(recorded.reported)
+        for page_id in recorded.ids:
+            self._log(notes[page_id])
 
-    async def _expire(
-        self, session: AsyncSession, row: NotifierPage, now: datetime, detail: str
-    ) -> None:
-        """Twilio never took the page before its deadline: an SMS is reported as failed (the
-        dispatcher calls instead), a call as a failure to send (it moves on)."""
-        row.state = SendState.EXPIRED.value
-        row.last_error = detail
-        log.warning(
-            "page expired unsent",
-            extra={"page_id": str(row.id), "channel": row.channel, "error": detail},
-        )
-        await report_outcome(
-            session,
-            self._topics,
-            page=row,
-            outcome="delivery_failed" if row.channel == "sms" else "send_failed",
-            at=now,
-            detail=detail,
-        )
-
-    async def _locked_rows(
+    async def _write(
         self,
         session: AsyncSession,
-        state: SendState,
-        *conditions: ColumnElement[bool],
-        order_by: tuple[InstrumentedAttribute[Any], ...] = (),
-        limit: int = 100,
-    ) -> Sequence[NotifierPage]:
-        """This channel's rows in `state` meeting `conditions`, locked; rows another sender
-        holds are skipped, never waited for."""
-        return (
-            await session.scalars(
-                select(NotifierPage)
-                .where(
-                    NotifierPage.state == state.value,
-                    NotifierPage.channel == self._channel,
-                    *conditions,
+        rows: Sequence[SendingRow],
+        settled: Sequence[Settled],
+        *,
+        now: datetime,
+    ) -> None:
+        """Write the rows (locked by the caller) with the outcomes of the settled ones,
+        logging what they say."""
+        reports = []
+        for settles in settled:
+            self._log(settles)
+            if settles.outcome is not None:
+                event = outcome_event(
+                    settles.row, outcome=settles.outcome, at=now, detail=settles.detail
                 )
-                .order_by(*order_by)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).all()
+                if event is not None:
+                    reports.append(event)
+        await write_rows(session, rows, topics=self._topics, reports=reports)
+
+    @staticmethod
+    def _log(settles: Settled) -> None:
+        if settles.note is None:
+            return
+        level, message = settles.note
+        log.log(
+            level,
+            message,
+            extra={
+                "page_id": str(settles.row.id),
+                "kind": settles.row.kind,
+                "channel": settles.row.channel,
+                "error": settles.detail,
+            },
+        )
 
     # -- sweeping -------------------------------------------------------------------------
     async def sweep(self) -> bool:
-        """Settle the rows a crash left `sending`, and the queued rows past their deadline."""
+        """Settle the rows a crash left `sending`, and the queued rows past their deadline:
+        one statement when there are none."""
+        now = self._clock.now()
+        async with self._autocommitting() as session:
+            if not await session.scalar(self._overdue_probe, {"now": now}):
+                return False
         async with unit_of_work(self._sessions) as session:
-            now = self._clock.now()
-            lost = await self._locked_rows(
-                session, SendState.SENDING, NotifierPage.sending_until < now
-            )
-            for row in lost:
-                row.sending_until = None
-                await self._settle(
-                    session, row, now, SendState.UNCERTAIN, "the notifier stopped while sending"
-                )
-            late = await self._locked_rows(
-                session, SendState.QUEUED, NotifierPage.send_deadline <= now
-            )
-            for row in late:
-                if row.closed_at is not None:
-                    row.state = SendState.CANCELLED.value
-                else:
-                    await self._expire(session, row, now, "not sent before its deadline")
+            rows = await read_rows(session, self._overdue, now=now)
+            if not rows:
+                return False
+            settled = [swept(row) for row in rows]
+            await self._write(session, [s.row for s in settled], settled, now=now)
             await session.commit()
-            return bool(lost or late)
+            return True
 
     # -- without Twilio -------------------------------------------------------------------
     async def _keep_unsent(self) -> bool:
         async with unit_of_work(self._sessions) as session:
-            rows = await self._locked_rows(
-                session, SendState.QUEUED, order_by=(NotifierPage.created_at,)
-            )
+            rows = await read_rows(session, self._queued_rows)
+            if not rows:
+                return False
             for row in rows:
-                row.state = SendState.NOT_SENT.value
                 NOT_SENT.labels(row.channel).inc()
                 log.warning(
                     "page not sent: Twilio is not configured",
@@ -459,5 +407,7 @@ class PageSender:
                         "text": row.body,
                     },
                 )
+            unsent = [replace(row, state=SendState.NOT_SENT.value) for row in rows]
+            await write_rows(session, unsent, topics=self._topics)
             await session.commit()
-            return bool(rows)
+            return True
