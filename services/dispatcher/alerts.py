@@ -17,11 +17,11 @@ from services.dispatcher.failure_tracking import (
     coordinator_must_be_told,
     failures_in_last_12_months,
 )
-from services.dispatcher.outbox_rows import write_events
 from services.dispatcher.records import AssignmentRow
 from services.dispatcher.tables import ALERTS, ASSIGNMENTS
 from shared.events import CoordinatorAlertRaised
 from shared.kafka.topics import Topics
+from shared.outbox.rows import write_events
 
 UNREACHABLE = "unreachable"
 """The reason of an assignment that ended because the page could not be sent at all."""

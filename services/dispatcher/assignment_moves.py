@@ -26,7 +26,6 @@ from services.dispatcher.assignment_states import (
 )
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.failure_tracking import is_failure
-from services.dispatcher.outbox_rows import OUTBOX_INSERT, outbox_parameters
 from services.dispatcher.records import AssignmentRow, DecisionRow
 from services.dispatcher.tables import ASSIGNMENTS
 from services.dispatcher.timers import (
@@ -39,6 +38,7 @@ from services.dispatcher.timers import (
 )
 from shared.events import Event, PageFacts, PageRequested, PageWithdrawn
 from shared.outbox.enqueue import flag_outbox_written
+from shared.outbox.rows import OUTBOX_INSERT, outbox_parameters
 
 
 class IllegalMove(Exception):

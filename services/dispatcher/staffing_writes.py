@@ -19,16 +19,16 @@ from sqlalchemy import Integer, any_, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatcher.array_inserts import array_insert, array_parameters
 from services.dispatcher.assignment_moves import check_move, page_request
 from services.dispatcher.assignment_states import AssignmentState
 from services.dispatcher.context import DispatcherContext
-from services.dispatcher.outbox_rows import OUTBOX_INSERT, outbox_parameters
 from services.dispatcher.records import AssignmentRow, DecisionRow
 from services.dispatcher.tables import ASSIGNMENTS, DECISIONS
 from services.dispatcher.timers import TIMERS_INSERT, TimerKind, timer_parameters, timer_row
+from shared.db.array_inserts import array_insert, array_parameters
 from shared.events import Event, PageFacts
 from shared.outbox.enqueue import flag_outbox_written
+from shared.outbox.rows import OUTBOX_INSERT, outbox_parameters
 
 _NEW_COLUMNS = (
     "id",

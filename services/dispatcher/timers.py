@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import String, bindparam, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatcher.array_inserts import array_insert, array_parameters
 from services.dispatcher.tables import TIMERS
+from shared.db.array_inserts import array_insert, array_parameters
 
 
 class TimerKind(StrEnum):

@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
     String,
-    Table,
     Text,
     bindparam,
     case,
@@ -38,10 +37,8 @@ from services.notifier.models import (
     OptOut,
 )
 from services.notifier.page_states import ANSWERABLE_STATES, Answer, PageKind, SendState
-from shared.processed_events import ProcessedEvent
+from shared.processed_events import claim_parameters, claim_statement
 from shared.roster.models import RosterEntry
-
-PROCESSED_EVENTS = cast(Table, ProcessedEvent.__table__)
 
 
 def _phone_lock_key(phone: str) -> str:
@@ -57,13 +54,7 @@ async def lock_phone(session: AsyncSession, phone: str) -> None:
     )
 
 
-_CLAIMED = (
-    pg_insert(PROCESSED_EVENTS)
-    .values(consumer=bindparam("claim_consumer"), event_id=bindparam("claim_event_id"))
-    .on_conflict_do_nothing()
-    .returning(PROCESSED_EVENTS.c.event_id)
-    .cte("claimed")
-)
+_CLAIMED = claim_statement().cte("claimed")
 """The processed-events claim (`shared.processed_events.claim_event`) as a CTE: one row when
 this transaction is the first to handle the event, none when it was handled already."""
 
@@ -81,8 +72,7 @@ async def claim_event_locking_phone(
     locked = await session.execute(
         _CLAIM_LOCKING_PHONE,
         {
-            "claim_consumer": consumer,
-            "claim_event_id": event_id,
+            **claim_parameters(consumer=consumer, event_id=event_id),
             "lock_key": _phone_lock_key(phone),
         },
     )
@@ -202,8 +192,7 @@ async def withdraw_once(
     await session.execute(
         _WITHDRAWING,
         {
-            "claim_consumer": consumer,
-            "claim_event_id": event_id,
+            **claim_parameters(consumer=consumer, event_id=event_id),
             "closing_assignment": assignment_id,
             "closing_at": at,
             "closing_reason": "withdrawn",

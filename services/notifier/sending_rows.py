@@ -47,11 +47,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Exists
 
 from services.notifier.models import OPT_OUTS, PAGES, SENDER_SLOTS
-from services.notifier.outcomes import OUTBOX, OUTBOX_ROWS, count_reported, outbox_params
+from services.notifier.outcomes import count_reported
 from services.notifier.page_states import SMS_STATUS_RANK, SendState
 from shared.events import PageOutcomeReported
 from shared.kafka.topics import Topics
 from shared.outbox.enqueue import flag_outbox_written, outbox_row
+from shared.outbox.rows import OUTBOX, OUTBOX_INSERT, outbox_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,7 +337,7 @@ async def read_rows(
     return [SendingRow.of(row) for row in await session.execute(statement, params)]
 
 
-_WRITE_WITH_REPORTS = _WRITE_ROWS.add_cte(OUTBOX_ROWS.cte("reported"))
+_WRITE_WITH_REPORTS = _WRITE_ROWS.add_cte(OUTBOX_INSERT.cte("reported"))
 
 
 async def write_rows(
@@ -356,7 +357,7 @@ async def write_rows(
     if not reports:
         await session.execute(_WRITE_ROWS, params)
         return
-    await session.execute(_WRITE_WITH_REPORTS, params | outbox_params(topics, reports))
+    await session.execute(_WRITE_WITH_REPORTS, params | outbox_parameters(topics, reports))
     count_reported(reports)
     await flag_outbox_written(session)
 

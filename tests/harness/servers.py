@@ -68,4 +68,3 @@ class SessionServers:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
-

@@ -17,7 +17,6 @@ from services.dispatcher import (
     alerts,
     assignment_moves,
     incident_handlers,
-    outbox_rows,
     outcome_handler,
     records,
     staffing_picture,
@@ -26,6 +25,7 @@ from services.dispatcher import (
     timers,
 )
 from shared import processed_events
+from shared.outbox import rows as outbox_rows
 
 MODULES: tuple[ModuleType, ...] = (  # a module before those that import its statements
     processed_events,

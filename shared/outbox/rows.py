@@ -1,4 +1,4 @@
-"""The dispatcher's events into the outbox in one statement, whatever their number: the rows
+"""Events into the outbox in one statement, whatever their number: the rows
 that `shared.outbox.enqueue.outbox_row` lays out, inserted by `OUTBOX_INSERT` alone or as a CTE
 of a larger statement. Like `enqueue` (whose ORM objects cost a flush each) they are published
 only if the transaction commits, and the caller flags the outbox so that the commit wakes this
@@ -7,15 +7,18 @@ process's relay."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatcher.array_inserts import array_insert, array_parameters
-from services.dispatcher.tables import OUTBOX
+from shared.db.array_inserts import array_insert, array_parameters
 from shared.events import Event
 from shared.kafka.topics import Topics
 from shared.outbox.enqueue import flag_outbox_written, outbox_row
+from shared.outbox.models import OutboxMessage
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 _COLUMNS = ("topic", "key", "event_type", "payload")
 
