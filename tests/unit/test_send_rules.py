@@ -3,9 +3,8 @@ Pure: no servers."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -26,30 +25,8 @@ from services.notifier.twilio_port import (
     Uncertain,
     Unsubscribed,
 )
-
-NOW = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
-
-ROW = SendingRow(
-    id=uuid.uuid4(),
-    kind="page",
-    channel="sms",
-    agency="kcmo",
-    assignment_id=uuid.uuid4(),
-    incident_id=uuid.uuid4(),
-    member_id="M-111",
-    phone="+18165550111",
-    body="a page",
-    state="sending",
-    attempts=1,
-    send_after=NOW,
-    send_deadline=NOW + timedelta(minutes=2),
-    sending_until=NOW + timedelta(seconds=40),
-    last_error=None,
-    twilio_sid=None,
-    twilio_status_rank=0,
-    sent_at=None,
-    closed_at=None,
-)
+from tests.harness.sending_rows import NOW
+from tests.harness.sending_rows import SENDING as ROW
 
 
 def after(result: SendResult, row: SendingRow = ROW) -> Settled:

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,36 +34,13 @@ from shared.db.unit_of_work import unit_of_work
 from shared.events import PageRequested
 from shared.kafka.topics import Topics
 from shared.settings import Settings
+from tests.harness.sending_rows import SENDING as CLAIMED
 from tests.harness.waiting import eventually
 from tests.integration.notifier.conftest import KCMO_FACTS, Notifier, StartNotifier
 from tests.twilio_standin import Reply
 
 SLOW_S = 1.5
 """Twilio's delay in answering, so the test sees the batch `sending`."""
-
-NOW = datetime(2026, 11, 21, 5, 0, tzinfo=UTC)
-CLAIMED = SendingRow(
-    id=uuid.uuid4(),
-    kind="page",
-    channel="sms",
-    agency="kcmo",
-    assignment_id=uuid.uuid4(),
-    incident_id=uuid.uuid4(),
-    member_id="M-111",
-    phone="+18165550111",
-    body="a page",
-    state="sending",
-    attempts=1,
-    send_after=NOW,
-    send_deadline=NOW + timedelta(minutes=2),
-    sending_until=NOW + timedelta(seconds=40),
-    last_error=None,
-    twilio_sid=None,
-    twilio_status_rank=0,
-    sent_at=None,
-    closed_at=None,
-)
-"""A page as a claim marked it `sending`."""
 
 
 async def queue_pages(notifier: Notifier, phones: list[str], **columns: Any) -> list[uuid.UUID]:
