@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, DateTime, String, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
@@ -65,3 +66,42 @@ async def claim_event(session: AsyncSession, *, consumer: str, event_id: str) ->
     """
     result = await session.execute(CLAIM, claim_parameters(consumer=consumer, event_id=event_id))
     return result.scalar_one_or_none() is not None
+
+
+def claim_many_statement() -> ReturningInsert[tuple[str]]:
+    """The INSERT that claims several events of one consumer at once (parameters:
+    `claim_many_parameters`): it returns the ids this transaction is the first to claim, the
+    others (handled before, or twice in the list) return nothing. For a batch handler, alone
+    (`CLAIM_MANY`) or as a CTE of a larger statement."""
+    ids = (
+        func.unnest(bindparam("claim_event_ids", type_=ARRAY(String(100))))
+        .table_valued("event_id")
+        .render_derived()
+    )
+    claimed = select(
+        bindparam("claim_consumer", type_=_PROCESSED_EVENTS.c.consumer.type), ids.c.event_id
+    )
+    return (
+        insert(_PROCESSED_EVENTS)
+        .from_select(["consumer", "event_id"], claimed, include_defaults=False)
+        .on_conflict_do_nothing()
+        .returning(_PROCESSED_EVENTS.c.event_id)
+    )
+
+
+CLAIM_MANY = claim_many_statement()
+
+
+def claim_many_parameters(*, consumer: str, event_ids: Sequence[str]) -> dict[str, Any]:
+    return {"claim_consumer": consumer, "claim_event_ids": list(event_ids)}
+
+
+async def claim_events(
+    session: AsyncSession, *, consumer: str, event_ids: Sequence[str]
+) -> set[str]:
+    """Record that `consumer` handles `event_ids` in this transaction; the ids it had not
+    handled before (each once, however often it appears in `event_ids`)."""
+    result = await session.execute(
+        CLAIM_MANY, claim_many_parameters(consumer=consumer, event_ids=event_ids)
+    )
+    return {str(event_id) for event_id in result.scalars()}
