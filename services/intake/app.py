@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from services.intake.context import IntakeContext
+from services.intake.new_incidents import NewIncidentWriter
 from services.intake.openapi import install_openapi
 from services.intake.request_limits import BodySizeLimit, RateLimiter
 from services.intake.routes import intake_router
 from shared.clock import Clock, SystemClock
-from shared.db.engine import build_session_factory
 from shared.http.service_app import build_service_app
 from shared.kafka.clients import build_producer
 from shared.loops import ServiceLoops
@@ -51,7 +51,7 @@ def create_app(
             cad_limiter=RateLimiter(
                 per_second=settings.cad_rate_per_s, burst=int(settings.cad_rate_per_s * 2)
             ),
-            autocommit_sessions=build_session_factory(
+            new_incidents=NewIncidentWriter(
                 runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
             ),
         )

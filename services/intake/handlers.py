@@ -20,7 +20,7 @@ from services.intake.reporting import (
     ReportOutcome,
     authorise_report,
     canonical_report,
-    create_incident,
+    new_incident,
     revise_incident,
 )
 from services.intake.roster import RosterChange, replace_roster
@@ -49,20 +49,17 @@ def parse_report(ctx: IntakeContext, body: bytes) -> IncidentReport:
 async def handle_report(
     ctx: IntakeContext, report: IncidentReport, caller: Caller
 ) -> ReportOutcome:
-    """Most reports name a new incident: one statement stores it, its event and its audit
-    entry, committed on its own (`IntakeContext.autocommit_sessions`). A report for a stored
-    incident then takes the transaction that locks it and revises it or counts a repeat."""
+    """Most reports name a new incident: it is stored with its event and its audit entry by
+    one statement, with the new incidents of concurrent requests (`IntakeContext.new_incidents`).
+    A report for a stored incident then takes the transaction that locks it and revises it or
+    counts a repeat."""
     agency = ctx.registry.get(report.agency)
     authorise_report(report, caller, agency)
     now = ctx.runtime.clock.now()
     facts = canonical_report(report)
-    async with unit_of_work(ctx.autocommit_sessions) as session:
-        created = await create_incident(
-            session, ctx.runtime.topics, report=report, facts=facts, caller=caller, now=now
-        )
-        await session.commit()
-    if created is not None:
-        return ReportOutcome(created, "created")
+    row = new_incident(ctx.runtime.topics, report=report, facts=facts, caller=caller, now=now)
+    if await ctx.new_incidents.create(row):
+        return ReportOutcome(row.id, "created")
     async with unit_of_work(ctx.runtime.sessions) as session:
         outcome = await revise_incident(
             session,

@@ -10,35 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import typing
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import (
-    DateTime,
-    Select,
-    String,
-    Table,
-    Text,
-    bindparam,
-    cast,
-    literal,
-    select,
-)
-from sqlalchemy.dialects.postgresql import JSONB, insert
+import orjson
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.audit import record_audit
 from services.intake.credentials import Caller
-from services.intake.models import AuditEntry, Incident
+from services.intake.models import Incident
+from services.intake.new_incidents import NewIncident
 from shared.errors import Forbidden
 from shared.events import IncidentReported, Reporter
 from shared.incident_report import IncidentReport
 from shared.kafka.topics import Topics
-from shared.outbox.enqueue import enqueue, flag_outbox_written, outbox_row
-from shared.outbox.models import OutboxMessage
+from shared.outbox.enqueue import enqueue, outbox_row
 from shared.policy import AgencyConfig
 
 ReportResult = Literal["created", "unchanged", "updated"]
@@ -113,50 +102,37 @@ def keep_authorised_facts(
     return merged
 
 
-async def create_incident(
-    session: AsyncSession,
+def new_incident(
     topics: Topics,
     *,
     report: IncidentReport,
     facts: dict[str, Any],
     caller: Caller,
     now: datetime,
-) -> uuid.UUID | None:
-    """Store a report that names a new incident, with its event and audit entry, in one
-    statement; None when (agency, external_id) is already stored (see `revise_incident`).
-
-    The statement is built once (`_CREATE_INCIDENT`) and bound per call, so SQLAlchemy compiles
-    it once and asyncpg reuses its prepared form; building it anew for every report cost more
-    than running it. The report's canonical JSON text is both its digest's input and the
-    stored document, so it is encoded once."""
+) -> NewIncident:
+    """The row that stores a report naming a new incident, with its event and audit entry
+    (`new_incidents.NewIncidentWriter`). The report's canonical JSON text is both its digest's
+    input and the stored document, so it is encoded once."""
     new_id = uuid.uuid4()
     event = outbox_row(topics, _reported(new_id, report.agency, 1, facts, caller, now))
     encoded = canonical_json(facts)
-    inserted: uuid.UUID | None = (
-        await session.execute(
-            _CREATE_INCIDENT,
-            {
-                "new_id": new_id,
-                "new_agency": report.agency,
-                "new_external_id": report.external_id,
-                "new_report": encoded,
-                "new_digest": _digest(encoded),
-                "reporter_via": caller.via,
-                "reporter_role": caller.role,
-                "reporter_name": caller.name,
-                "reporter_token_id": caller.token_id,
-                "caller_agency": caller.agency,
-                "now": now,
-                "event_topic": event["topic"],
-                "event_key": event["key"],
-                "event_type": event["event_type"],
-                "event_payload": event["payload"],
-            },
-        )
-    ).scalar_one_or_none()
-    if inserted is not None:
-        await flag_outbox_written(session)
-    return inserted
+    return NewIncident(
+        id=new_id,
+        agency=report.agency,
+        external_id=report.external_id,
+        report=encoded,
+        digest=_digest(encoded),
+        reporter_via=caller.via,
+        reporter_role=caller.role,
+        reporter_name=caller.name,
+        reporter_token_id=caller.token_id,
+        caller_agency=caller.agency,
+        received_at=now,
+        event_topic=event["topic"],
+        event_key=event["key"],
+        event_type=event["event_type"],
+        event_payload=orjson.dumps(event["payload"]).decode(),
+    )
 
 
 async def revise_incident(
@@ -207,63 +183,6 @@ async def revise_incident(
         detail={"revision": stored.revision},
     )
     return ReportOutcome(stored.id, "updated")
-
-
-def _create_incident_statement() -> Select[uuid.UUID]:
-    """Insert the incident unless (agency, external_id) exists, and only if it was inserted,
-    its event into the outbox and its audit entry: one statement, one round trip."""
-    incidents = typing.cast(Table, Incident.__table__)
-    now = bindparam("now", type_=DateTime(timezone=True))
-    reporter_role = bindparam("reporter_role", type_=String)
-    reporter_name = bindparam("reporter_name", type_=String)
-    new_incident = (
-        insert(incidents)
-        .values(
-            id=bindparam("new_id", type_=incidents.c.id.type),
-            agency=bindparam("new_agency", type_=String),
-            external_id=bindparam("new_external_id", type_=String),
-            revision=1,
-            report=cast(bindparam("new_report", type_=Text), JSONB),
-            report_digest=bindparam("new_digest", type_=String),
-            reporter_via=bindparam("reporter_via", type_=String),
-            reporter_role=reporter_role,
-            reporter_name=reporter_name,
-            reporter_token_id=bindparam(
-                "reporter_token_id", type_=incidents.c.reporter_token_id.type
-            ),
-            received_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["agency", "external_id"])
-        .returning(incidents.c.id)
-        .cte("new_incident")
-    )
-    announce = insert(typing.cast(Table, OutboxMessage.__table__)).from_select(
-        ["topic", "key", "event_type", "payload"],
-        select(
-            bindparam("event_topic", type_=String),
-            bindparam("event_key", type_=String),
-            bindparam("event_type", type_=String),
-            bindparam("event_payload", type_=JSONB),
-        ).select_from(new_incident),
-    )
-    audit = insert(typing.cast(Table, AuditEntry.__table__)).from_select(
-        ["at", "agency", "actor", "actor_role", "action", "object_type", "object_id", "detail"],
-        select(
-            now,
-            bindparam("caller_agency", type_=String),
-            reporter_name,
-            reporter_role,
-            literal("incident.create"),
-            literal("incident"),
-            cast(new_incident.c.id, String),
-            literal({"revision": 1}, JSONB),
-        ).select_from(new_incident),
-    )
-    return select(new_incident.c.id).add_cte(announce.cte("announce")).add_cte(audit.cte("audit"))
-
-
-_CREATE_INCIDENT = _create_incident_statement()
 
 
 def _reported(

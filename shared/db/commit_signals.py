@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _FLAGS = "pst_commit_flags"
@@ -31,9 +31,10 @@ _COMMITTED = "pst_committed_flags"
 """Flags of transactions committed since the connection was checked out; signalled at checkin."""
 
 
-async def raise_flag(session: AsyncSession, name: str) -> None:
-    """Mark the session's current transaction: its commit sets the signals named `name`."""
-    connection = await session.connection()
+async def raise_flag(target: AsyncSession | AsyncConnection, name: str) -> None:
+    """Mark the session's (or connection's) current transaction: its commit sets the signals
+    named `name`."""
+    connection = target if isinstance(target, AsyncConnection) else await target.connection()
     connection.info.setdefault(_FLAGS, set()).add(name)
 
 
