@@ -44,6 +44,7 @@ def build_dispatcher(runtime: ServiceRuntime, registry: AgencyRegistry) -> Dispa
         ),
         subscribe_to=[runtime.topics.incidents, runtime.topics.page_outcomes],
         handle=dispatcher.handle,
+        handle_batch=dispatcher.handle_batch,
         sessions=runtime.sessions,
         topics=runtime.topics,
         clock=runtime.clock,

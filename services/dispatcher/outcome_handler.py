@@ -10,15 +10,18 @@
 
 Every outcome is recorded; one for an assignment that has moved on changes nothing else. The
 outcomes that never change anything (every page's "sent", most of all) are claimed and recorded
-in one statement, without locking the incident: there is nothing to take turns on.
+in one statement, without locking the incident: there is nothing to take turns on; a batch of
+them (a burst) is claimed and recorded in one statement too (`record_outcomes_once`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select
+from sqlalchemy import Select, and_, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.alerts import UNREACHABLE, AlertReason, raise_alert
@@ -39,8 +42,14 @@ from services.dispatcher.staffing import staff_incident
 from services.dispatcher.tables import ASSIGNMENTS, PAGE_OUTCOMES
 from services.dispatcher.timers import TimerKind, bring_forward
 from services.dispatcher.transactions import single_statement
+from shared.db.array_inserts import array_parameters
 from shared.events import PageOutcomeReported
-from shared.processed_events import claim_parameters, claim_statement
+from shared.processed_events import (
+    claim_many_parameters,
+    claim_many_statement,
+    claim_parameters,
+    claim_statement,
+)
 
 UNCERTAIN_SMS_CALL_WITHIN = timedelta(seconds=30)
 """After an SMS that may not have gone out, the call follows within this time."""
@@ -108,6 +117,50 @@ _RECORD_ONCE = _record_once_statement()
 _RECORD = insert(PAGE_OUTCOMES)
 
 
+def _record_many_once_statement() -> Select[int]:
+    """Claims the events and records their outcomes (parameters: `claim_many_parameters`,
+    then one array per column, `outcomes_{column}`); returns how many of the outcomes are for
+    an assignment of their incident.
+
+    Unlike `_RECORD_ONCE` it claims and records the outcomes of unknown assignments too: a
+    count short of the outcomes means the caller must roll the transaction back (it cannot
+    say which one is wrong, and need not: the one-at-a-time path does).
+    """
+    given = select(
+        func.unnest(
+            *(
+                bindparam(f"outcomes_{name}", type_=ARRAY(PAGE_OUTCOMES.c[name].type))
+                for name in _RECORD_COLUMNS
+            )
+        )
+        .table_valued(*_RECORD_COLUMNS)
+        .render_derived()
+    ).cte("given")
+    claim = claim_many_statement().cte("claim")
+    claimed = cast(claim.c.event_id, PAGE_OUTCOMES.c.event_id.type)
+    recorded = insert(PAGE_OUTCOMES).from_select(
+        list(_RECORD_COLUMNS),
+        select(*(given.c[name] for name in _RECORD_COLUMNS)).where(
+            given.c.event_id.in_(select(claimed))
+        ),
+    )
+    known = (
+        select(func.count())
+        .select_from(given)
+        .join(
+            ASSIGNMENTS,
+            and_(
+                ASSIGNMENTS.c.id == given.c.assignment_id,
+                ASSIGNMENTS.c.incident_id == given.c.incident_id,
+            ),
+        )
+    )
+    return known.add_cte(recorded.cte("recorded"))
+
+
+_RECORD_MANY_ONCE = _record_many_once_statement()
+
+
 def _unknown(event: PageOutcomeReported) -> UnknownAssignment:
     return UnknownAssignment(
         f"outcome {event.outcome} for unknown assignment {event.assignment_id} "
@@ -137,6 +190,36 @@ async def record_outcome_once(
     ).scalar_one()
     if not assignment_known:
         raise _unknown(event)
+
+
+async def record_outcomes_once(
+    session: AsyncSession, ctx: DispatcherContext, events: Sequence[PageOutcomeReported]
+) -> None:
+    """Claim the events and record their outcomes, each of which `changes_nothing`: one
+    statement, in the caller's transaction, however many there are. Those claimed before are
+    not recorded again.
+
+    Raises `UnknownAssignment` when any is for an assignment that is not its incident's; the
+    caller's transaction must then be rolled back, as the statement claimed and recorded them
+    all.
+    """
+    unique = list({event.event_id: event for event in events}.values())  # each event once
+    records = [_record(ctx, event, acted_on=False) for event in unique]
+    known = (
+        await session.execute(
+            _RECORD_MANY_ONCE,
+            {
+                **claim_many_parameters(
+                    consumer=CONSUMER, event_ids=[str(event.event_id) for event in unique]
+                ),
+                **array_parameters(records, _RECORD_COLUMNS, prefix="outcomes"),
+            },
+        )
+    ).scalar_one()
+    if known != len(unique):
+        raise UnknownAssignment(
+            f"{len(unique) - known} of {len(unique)} outcomes are for unknown assignments"
+        )
 
 
 async def on_page_outcome(

@@ -38,6 +38,9 @@ Handler = Callable[[AnyEvent], Awaitable[None]]
 BatchHandler = Callable[[list[AnyEvent]], Awaitable[None]]
 
 ATTEMPTS_BEFORE_DEAD_LETTER = 5
+MAX_RUN = 50
+"""At most this many events go to the batch handler at once: its effects are committed (and
+the next services see them) only when the whole run is done."""
 
 
 class PermanentEventError(Exception):
@@ -114,8 +117,9 @@ class ConsumerRunner:
     def _runs(
         self, records: list[ConsumerRecord[bytes, bytes]]
     ) -> list[list[tuple[ConsumerRecord[bytes, bytes], AnyEvent | None]]]:
-        """The records in order, cut into runs for the batch handler: consecutive events that
-        parse, each record that does not (for the one-at-a-time path to dead-letter) alone."""
+        """The records in order, cut into runs for the batch handler: up to `MAX_RUN`
+        consecutive events that parse, each record that does not (for the one-at-a-time path
+        to dead-letter) alone."""
         if self.handle_batch is None or len(records) < 2:
             return [[(record, None)] for record in records]
         runs: list[list[tuple[ConsumerRecord[bytes, bytes], AnyEvent | None]]] = [[]]
@@ -126,6 +130,8 @@ class ConsumerRunner:
                 event = None
             if event is None:
                 runs += [[(record, None)], []]
+            elif len(runs[-1]) >= MAX_RUN:
+                runs.append([(record, event)])
             else:
                 runs[-1].append((record, event))
         return [run for run in runs if run]

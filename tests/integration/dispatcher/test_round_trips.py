@@ -56,3 +56,35 @@ async def test_a_report_and_its_two_sent_pages_cost_five_statements_in_one_trans
             await harness.outcome(assignment, "sent")
         # claimed and recorded in one statement, which needs no BEGIN and COMMIT
         assert sent == {"statements": 1}
+
+
+async def test_a_burst_of_reports_is_one_transaction_and_its_sent_pages_one_statement(
+    harness: Harness,
+) -> None:
+    """In a burst the runner hands the dispatcher runs of events (`handle_batch`): the reports
+    of a run share one transaction, still three statements each (one at a time: one
+    transaction each); the "sent" outcomes of a run are claimed and recorded by one statement
+    (one at a time: one statement each)."""
+    await harness.roster(*(roster_entry(f"M{n:02d}", on_call=n % 2 == 0) for n in range(40)))
+    warm_up = [harness.reported(uuid.uuid4(), report()) for _ in range(2)]
+    await harness.dispatcher.handle_batch(warm_up)  # the first use of each statement prepares it
+    await harness.dispatcher.handle_batch(
+        [
+            harness.outcome_event(assignment, "sent")
+            for event in warm_up
+            for assignment in await harness.assignments(event.incident_id)
+        ]
+    )
+
+    burst = [harness.reported(uuid.uuid4(), report()) for _ in range(5)]
+    with counting(harness) as reported:
+        await harness.dispatcher.handle_batch(burst)
+    assert reported == {"statements": 3 * len(burst), "transactions": 1}
+
+    assignments = [a for event in burst for a in await harness.assignments(event.incident_id)]
+    assert [a.state for a in assignments] == ["paged"] * 2 * len(burst)
+    with counting(harness) as sent:
+        await harness.dispatcher.handle_batch(
+            [harness.outcome_event(assignment, "sent") for assignment in assignments]
+        )
+    assert sent == {"statements": 1, "transactions": 1}
