@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, DateTime, String, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.dml import ReturningInsert
 
+from shared.db.array_inserts import array_of
 from shared.db.base import Base
 
 
@@ -74,7 +75,7 @@ def claim_many_statement() -> ReturningInsert[tuple[str]]:
     others (handled before, or twice in the list) return nothing. For a batch handler, alone
     (`CLAIM_MANY`) or as a CTE of a larger statement."""
     ids = (
-        func.unnest(bindparam("claim_event_ids", type_=ARRAY(String(100))))
+        func.unnest(bindparam("claim_event_ids", type_=array_of(_PROCESSED_EVENTS.c.event_id.type)))
         .table_valued("event_id")
         .render_derived()
     )

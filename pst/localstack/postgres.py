@@ -203,4 +203,3 @@ class LocalPostgres:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"PostgreSQL did not accept connections within {timeout_s:.0f} s")
-

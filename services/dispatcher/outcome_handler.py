@@ -21,7 +21,6 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, cast, func, insert, select
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.alerts import UNREACHABLE, AlertReason, raise_alert
@@ -42,7 +41,7 @@ from services.dispatcher.staffing import staff_incident
 from services.dispatcher.tables import ASSIGNMENTS, PAGE_OUTCOMES
 from services.dispatcher.timers import TimerKind, bring_forward
 from services.dispatcher.transactions import single_statement
-from shared.db.array_inserts import array_parameters
+from shared.db.array_inserts import array_of, array_parameters
 from shared.events import PageOutcomeReported
 from shared.processed_events import (
     claim_many_parameters,
@@ -129,7 +128,7 @@ def _record_many_once_statement() -> Select[int]:
     given = select(
         func.unnest(
             *(
-                bindparam(f"outcomes_{name}", type_=ARRAY(PAGE_OUTCOMES.c[name].type))
+                bindparam(f"outcomes_{name}", type_=array_of(PAGE_OUTCOMES.c[name].type))
                 for name in _RECORD_COLUMNS
             )
         )

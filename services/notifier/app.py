@@ -1,8 +1,9 @@
 """The notifier's composition root: Twilio webhooks, and the worker that sends pages.
 
 The lifespan builds everything the process holds (runtime, the Twilio client when configured)
-and starts its loops: the page-commands consumer, the outbox relay, and one sender per channel
-(which keeps several claims in flight itself, and sweeps).
+and starts its loops: the page-commands consumer (a burst's runs of commands in one transaction
+each), the outbox relay, and one sender per channel (which keeps several claims in flight
+itself, and sweeps).
 All of it is closed on shutdown; nothing connects at import time.
 """
 
@@ -94,15 +95,17 @@ def _start_loops(
     rng: random.Random,
 ) -> None:
     bootstrap, topics = runtime.kafka_bootstrap, runtime.topics
+    page_commands = PageCommandHandler(
+        sessions=runtime.sessions, clock=runtime.clock, settings=runtime.settings, rng=rng
+    )
     consumer = ConsumerRunner(
         name="notifier",
         consumer_factory=lambda: build_consumer(
             bootstrap, group_id=f"{topics.prefix}notifier", client_id="pst-notifier"
         ),
         subscribe_to=[topics.page_commands],
-        handle=PageCommandHandler(
-            sessions=runtime.sessions, clock=runtime.clock, settings=runtime.settings, rng=rng
-        ),
+        handle=page_commands,
+        handle_batch=page_commands.handle_batch,
         sessions=runtime.sessions,
         topics=topics,
         clock=runtime.clock,

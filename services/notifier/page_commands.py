@@ -7,6 +7,9 @@
   remembered: a withdrawal that arrives before its page request closes that page at birth.
 - `CoordinatorAlertRaised` puts one SMS row per coordinator or manager with a phone (unique per
   alert and phone).
+
+A run of commands fetched together from one partition (a burst) is handled in one transaction
+instead (`handle_batch`), with the same effects as one at a time.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.alert_text import alert_text
-from services.notifier.call_script import call_say_text
 from services.notifier.coordinators import coordinator_phones
 from services.notifier.models import NotifierPage
-from services.notifier.page_codes import choose_page_code
+from services.notifier.page_rows import (
+    incident_from_facts,
+    new_page,
+    page_row,
+    queued_channels,
+    run_page_rows,
+)
+from services.notifier.page_runs import claim_run_locking_phones, insert_pages, run_paging
 from services.notifier.page_states import PageKind, SendState
-from services.notifier.page_text import PageIncident, PageLocation, page_text
+from services.notifier.page_text import PageIncident
 from services.notifier.pages import (
     assignment_paging,
     claim_event_locking_phone,
@@ -41,7 +50,6 @@ from shared.db.unit_of_work import unit_of_work
 from shared.events import (
     AnyEvent,
     CoordinatorAlertRaised,
-    PageFacts,
     PageRequested,
     PageWithdrawn,
 )
@@ -53,7 +61,6 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "notifier"
 ALERT_SEND_WINDOW = timedelta(hours=1)
-MIN_SEND_WINDOW = timedelta(seconds=30)
 
 
 def pages_queued(channel: str) -> str:
@@ -62,25 +69,12 @@ def pages_queued(channel: str) -> str:
     return f"notifier_pages_queued:{channel}"
 
 
-def incident_from_facts(facts: PageFacts) -> PageIncident:
-    """What a page may say, from the facts the dispatcher sent (ValueError when invalid)."""
-    location = None
-    if facts.lat is not None and facts.lon is not None:
-        location = PageLocation(facts.lat, facts.lon, facts.address)
-    return PageIncident(
-        agency=facts.agency,
-        occurred_at=facts.occurred_at,
-        time_zone=facts.time_zone,
-        event=facts.event,
-        location=location,
-    )
-
-
-def send_deadline(*, now: datetime, answer_by: datetime, ack_timeout_s: float) -> datetime:
-    """The page is sent by then or not at all: at most the channel's answer timeout from now,
-    never after the answer is due, and never less than a short window."""
-    deadline = min(now + timedelta(seconds=ack_timeout_s), answer_by)
-    return max(deadline, now + MIN_SEND_WINDOW)
+def showable_incident(event: PageRequested) -> PageIncident:
+    """What the page may say; an event whose facts cannot be shown is dead-lettered."""
+    try:
+        return incident_from_facts(event.facts)
+    except (ValueError, ZoneInfoNotFoundError) as error:
+        raise PermanentEventError(f"the page's facts cannot be shown: {error}") from error
 
 
 @dataclass
@@ -103,13 +97,61 @@ class PageCommandHandler:
             case _:
                 return
 
+    async def handle_batch(self, events: list[AnyEvent]) -> None:
+        """A run of commands in one transaction, with the effects of handling each in turn:
+        the page requests' claims and phone locks first, in one statement; each stretch of
+        consecutive page requests read in one statement and inserted in one (`page_runs`); a
+        withdrawal or an alert between them by its usual statements, in order, so a page
+        requested after its withdrawal is closed at birth. Anything unusual (facts that cannot
+        be shown, a phone with every code open, a constraint) raises, which rolls the whole run
+        back for the consumer runner to handle it one event at a time."""
+        requests = [event for event in events if isinstance(event, PageRequested)]
+        incidents = {request.event_id: showable_incident(request) for request in requests}
+        async with unit_of_work(self.sessions) as session:
+            unhandled: set[str] = set()
+            if requests:
+                unhandled = await claim_run_locking_phones(
+                    session, consumer=CONSUMER, requests=requests
+                )
+            queued: set[str] = set()
+            stretch: list[tuple[PageRequested, PageIncident]] = []
+            for event in events:
+                if isinstance(event, PageRequested):
+                    if str(event.event_id) in unhandled:  # once, if it came twice
+                        unhandled.remove(str(event.event_id))
+                        stretch.append((event, incidents[event.event_id]))
+                    continue
+                queued |= await self._add_pages(session, stretch)
+                stretch = []
+                match event:
+                    case PageWithdrawn():
+                        await self._withdraw(session, event)
+                    case CoordinatorAlertRaised():
+                        if await self._add_alerts(session, event):
+                            queued.add("sms")
+            queued |= await self._add_pages(session, stretch)
+            for channel in sorted(queued):
+                await raise_flag(session, pages_queued(channel))
+            await session.commit()
+
+    async def _add_pages(
+        self, session: AsyncSession, requests: list[tuple[PageRequested, PageIncident]]
+    ) -> set[str]:
+        """The pages of claimed requests whose phones are locked, in two statements; returns
+        the channels that have a new page to send."""
+        if not requests:
+            return set()
+        pagings = await run_paging(session, [event for event, _ in requests])
+        rows = run_page_rows(
+            requests, pagings, rng=self.rng, now=self.clock.now(), settings=self.settings
+        )
+        await insert_pages(session, rows)
+        return queued_channels(rows)
+
     async def page_requested(self, event: PageRequested) -> None:
         """Three statements: claim the event and lock the phone, read what the page depends
         on, insert it (Core throughout: this is the notifier's hottest path)."""
-        try:
-            incident = incident_from_facts(event.facts)
-        except (ValueError, ZoneInfoNotFoundError) as error:
-            raise PermanentEventError(f"the page's facts cannot be shown: {error}") from error
+        incident = showable_incident(event)
         async with unit_of_work(self.sessions) as session:
             if not await claim_event_locking_phone(
                 session, consumer=CONSUMER, event_id=str(event.event_id), phone=event.phone
@@ -119,78 +161,55 @@ class PageCommandHandler:
             paging = await assignment_paging(
                 session, assignment_id=event.assignment_id, phone=event.phone
             )
-            if event.channel in paging.paged_channels:
+            page = new_page(event.channel, paging, self.rng)
+            if page is None:
                 await session.commit()
                 return
-            code = paging.code or choose_page_code(paging.open_codes, self.rng)
-            if event.channel == "sms":
-                body = page_text(incident, code=code, remind_supervisor=event.remind_supervisor)
-                ack_timeout_s = self.settings.sms_ack_timeout_s
-            else:
-                body = call_say_text(incident, remind_supervisor=event.remind_supervisor)
-                ack_timeout_s = self.settings.call_ack_timeout_s
-            closed = paging.withdrawn or paging.answered
             await insert_page(
-                session,
-                {
-                    "id": uuid.uuid4(),
-                    "kind": PageKind.PAGE.value,
-                    "channel": event.channel,
-                    "agency": event.facts.agency,
-                    "assignment_id": event.assignment_id,
-                    "incident_id": event.incident_id,
-                    "member_id": event.member_id,
-                    "phone": event.phone,
-                    "code": code,
-                    "body": body,
-                    "facts": event.facts.model_dump(mode="json"),
-                    "remind_supervisor": event.remind_supervisor,
-                    "state": (SendState.CANCELLED if closed else SendState.QUEUED).value,
-                    "attempts": 0,
-                    "send_after": now,
-                    "send_deadline": send_deadline(
-                        now=now, answer_by=event.answer_by, ack_timeout_s=ack_timeout_s
-                    ),
-                    "twilio_status_rank": 0,
-                    "closed_at": now if closed else None,
-                    "closed_reason": "withdrawn" if closed else None,
-                    "created_at": now,
-                },
+                session, page_row(event, incident, page, now=now, settings=self.settings)
             )
-            if not closed:
+            if not page.closed:
                 await raise_flag(session, pages_queued(event.channel))
             await session.commit()
 
     async def page_withdrawn(self, event: PageWithdrawn) -> None:
         async with unit_of_work(self.sessions) as session:
-            await withdraw_once(
-                session,
-                consumer=CONSUMER,
-                event_id=str(event.event_id),
-                assignment_id=event.assignment_id,
-                reason=event.reason,
-                at=self.clock.now(),
-            )
+            await self._withdraw(session, event)
             await session.commit()
+
+    async def _withdraw(self, session: AsyncSession, event: PageWithdrawn) -> None:
+        await withdraw_once(
+            session,
+            consumer=CONSUMER,
+            event_id=str(event.event_id),
+            assignment_id=event.assignment_id,
+            reason=event.reason,
+            at=self.clock.now(),
+        )
 
     async def coordinator_alert(self, event: CoordinatorAlertRaised) -> None:
         async with unit_of_work(self.sessions) as session:
-            if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
-                return
-            now = self.clock.now()
-            phones = await coordinator_phones(session, agency=event.agency)
-            if not phones:
-                log.warning(
-                    "coordinator alert has nobody to text: no coordinator or manager token "
-                    "of the agency has a phone",
-                    extra={"agency": event.agency, "alert_id": str(event.alert_id)},
-                )
-            body = alert_text(event.agency, event.message)
-            for phone in phones:
-                await _add_alert(session, event=event, phone=phone, body=body, now=now)
-            if phones:
+            if await self._add_alerts(session, event):
                 await raise_flag(session, pages_queued("sms"))
             await session.commit()
+
+    async def _add_alerts(self, session: AsyncSession, event: CoordinatorAlertRaised) -> bool:
+        """Unless the alert was handled already, an SMS row per coordinator or manager with a
+        phone; whether there was any."""
+        if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
+            return False
+        now = self.clock.now()
+        phones = await coordinator_phones(session, agency=event.agency)
+        if not phones:
+            log.warning(
+                "coordinator alert has nobody to text: no coordinator or manager token "
+                "of the agency has a phone",
+                extra={"agency": event.agency, "alert_id": str(event.alert_id)},
+            )
+        body = alert_text(event.agency, event.message)
+        for phone in phones:
+            await _add_alert(session, event=event, phone=phone, body=body, now=now)
+        return bool(phones)
 
 
 async def _add_alert(

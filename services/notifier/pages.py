@@ -7,12 +7,13 @@ can: its whole transaction is three statements.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     DateTime,
+    Row,
     String,
     Text,
     bindparam,
@@ -36,12 +37,14 @@ from services.notifier.models import (
     NotifierPage,
     OptOut,
 )
+from services.notifier.page_rows import AssignmentPaging
 from services.notifier.page_states import ANSWERABLE_STATES, Answer, PageKind, SendState
 from shared.processed_events import claim_parameters, claim_statement
 from shared.roster.models import RosterEntry
 
 
-def _phone_lock_key(phone: str) -> str:
+def phone_lock_key(phone: str) -> str:
+    """The advisory lock of `lock_phone`, by name (hashed with `hashtextextended(…, 0)`)."""
     return f"pst-notifier-phone:{phone}"
 
 
@@ -50,7 +53,7 @@ async def lock_phone(session: AsyncSession, phone: str) -> None:
     page code, answering a reply, the help-reply rate rule."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-        {"key": _phone_lock_key(phone)},
+        {"key": phone_lock_key(phone)},
     )
 
 
@@ -73,50 +76,63 @@ async def claim_event_locking_phone(
         _CLAIM_LOCKING_PHONE,
         {
             **claim_parameters(consumer=consumer, event_id=event_id),
-            "lock_key": _phone_lock_key(phone),
+            "lock_key": phone_lock_key(phone),
         },
     )
     return locked.first() is not None
 
 
-@dataclass(frozen=True, slots=True)
-class AssignmentPaging:
-    """What a new page of an assignment depends on, read in one statement."""
-
-    paged_channels: frozenset[str]
-    """The channels the assignment already has a page on."""
-    code: str | None
-    """The code its pages share, if it has one."""
-    answered: bool
-    withdrawn: bool
-    open_codes: frozenset[str]
-    """The codes of the phone's open pages; read only when the assignment has no code yet."""
-
-
-_ASSIGNMENT = bindparam("assignment_id", type_=UUID(as_uuid=True))
-_SIBLING_CODE = (
-    select(func.min(PAGES.c.code)).where(PAGES.c.assignment_id == _ASSIGNMENT).scalar_subquery()
-)
-_OPEN = PAGES.alias("open_page")
-_ASSIGNMENT_PAGING = select(
-    select(func.array_agg(PAGES.c.channel))
-    .where(PAGES.c.assignment_id == _ASSIGNMENT)
-    .scalar_subquery()
-    .label("paged_channels"),
-    _SIBLING_CODE.label("code"),
-    exists()
-    .where(PAGES.c.assignment_id == _ASSIGNMENT, PAGES.c.answer.is_not(None))
-    .label("answered"),
-    exists().where(WITHDRAWALS.c.assignment_id == _ASSIGNMENT).label("withdrawn"),
-    select(func.array_agg(_OPEN.c.code))
-    .where(
-        _OPEN.c.phone == bindparam("phone"),
-        _OPEN.c.closed_at.is_(None),
-        _OPEN.c.code.is_not(None),
-        _SIBLING_CODE.is_(None),
+def assignment_paging_columns(
+    assignment_id: ColumnElement[uuid.UUID], phone: ColumnElement[str]
+) -> list[ColumnElement[Any]]:
+    """The columns of `AssignmentPaging` for the assignment and phone given as expressions:
+    bind parameters for one request (`assignment_paging`), an array's rows for a run of them
+    (`page_runs`, where these subqueries correlate to the run's rows, the code's even within
+    the open codes' subquery)."""
+    sibling_code = (
+        select(func.min(PAGES.c.code))
+        .where(PAGES.c.assignment_id == assignment_id)
+        .correlate_except(PAGES)
+        .scalar_subquery()
     )
-    .scalar_subquery()
-    .label("open_codes"),
+    open_page = PAGES.alias("open_page")
+    return [
+        select(func.array_agg(PAGES.c.channel))
+        .where(PAGES.c.assignment_id == assignment_id)
+        .scalar_subquery()
+        .label("paged_channels"),
+        sibling_code.label("code"),
+        exists()
+        .where(PAGES.c.assignment_id == assignment_id, PAGES.c.answer.is_not(None))
+        .label("answered"),
+        exists().where(WITHDRAWALS.c.assignment_id == assignment_id).label("withdrawn"),
+        select(func.array_agg(open_page.c.code))
+        .where(
+            open_page.c.phone == phone,
+            open_page.c.closed_at.is_(None),
+            open_page.c.code.is_not(None),
+            sibling_code.is_(None),
+        )
+        .scalar_subquery()
+        .label("open_codes"),
+    ]
+
+
+def paging_from_row(row: Row[Any]) -> AssignmentPaging:
+    """An `AssignmentPaging` from a row of `assignment_paging_columns`."""
+    return AssignmentPaging(
+        paged_channels=frozenset(row.paged_channels or ()),
+        code=row.code,
+        answered=bool(row.answered),
+        withdrawn=bool(row.withdrawn),
+        open_codes=frozenset(row.open_codes or ()),
+    )
+
+
+_ASSIGNMENT_PAGING = select(
+    *assignment_paging_columns(
+        bindparam("assignment_id", type_=UUID(as_uuid=True)), bindparam("phone", type_=String)
+    )
 )
 
 
@@ -127,13 +143,7 @@ async def assignment_paging(
     row = (
         await session.execute(_ASSIGNMENT_PAGING, {"assignment_id": assignment_id, "phone": phone})
     ).one()
-    return AssignmentPaging(
-        paged_channels=frozenset(row.paged_channels or ()),
-        code=row.code,
-        answered=bool(row.answered),
-        withdrawn=bool(row.withdrawn),
-        open_codes=frozenset(row.open_codes or ()),
-    )
+    return paging_from_row(row)
 
 
 _INSERT_PAGE = insert(PAGES)

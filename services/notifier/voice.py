@@ -9,7 +9,7 @@ from services.notifier.call_script import Keypress, call_twiml, closing_twiml, k
 from services.notifier.metrics import INBOUND
 from services.notifier.models import NotifierPage
 from services.notifier.outcomes import report_outcome
-from services.notifier.page_commands import incident_from_facts
+from services.notifier.page_rows import incident_from_facts
 from services.notifier.page_states import Answer, PageKind
 from services.notifier.page_text import SUPERVISOR_REMINDER
 from services.notifier.pages import close_assignment

@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp.client_reqrep import ConnectionKey
 
 from services.notifier.alert_text import alert_text
-from services.notifier.page_commands import send_deadline
+from services.notifier.page_rows import send_deadline
 from services.notifier.page_states import status_outcome, status_rank
 from services.notifier.page_text import gsm7_septets, sms_segments
 from services.notifier.twilio_port import RetryLater, Uncertain, classify_error

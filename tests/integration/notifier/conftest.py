@@ -4,6 +4,9 @@ talking to the Twilio stand-in over real HTTP; time is a ManualClock the test mo
 Commands reach it as the dispatcher sends them: written to the outbox, published to Kafka by
 the notifier's own outbox relay, consumed by its page-commands consumer. What it reports back
 is read from the outbox (`PageOutcomeReported` rows).
+
+Tests of the handlers' statements use an engine of their own (`engine`) and count what runs on
+it (`statements`).
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ import asyncio
 import hashlib
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import uvicorn
 from pydantic import HttpUrl
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from pst.localstack.ports import free_port
 from services.intake.models import ApiToken
@@ -29,7 +34,7 @@ from services.notifier.app import create_app
 from services.notifier.models import NotifierPage
 from services.notifier.sender import SenderTuning
 from shared.clock import ManualClock
-from shared.db.engine import SessionFactory
+from shared.db.engine import SessionFactory, build_engine
 from shared.db.unit_of_work import unit_of_work
 from shared.events import Event, PageFacts, PageOutcomeReported, PageRequested, PageWithdrawn
 from shared.kafka.topics import Topics
@@ -211,6 +216,48 @@ class Notifier:
     async def settle(self, seconds: float = 0.6) -> None:
         """Let the loops run a few rounds (to show that something does NOT happen)."""
         await asyncio.sleep(seconds)
+
+
+@dataclass
+class StatementLog:
+    """Statements and commits on an engine while recording."""
+
+    statements: list[str] = field(default_factory=list)
+    commits: int = 0
+    recording: bool = False
+
+    def statement(self, _conn: Connection, _cursor: Any, sql: str, *_args: Any) -> None:
+        if self.recording:
+            self.statements.append(sql)
+
+    def commit(self, _conn: Connection) -> None:
+        if self.recording:
+            self.commits += 1
+
+    @contextmanager
+    def record(self) -> Iterator[StatementLog]:
+        self.statements.clear()
+        self.commits = 0
+        self.recording = True
+        try:
+            yield self
+        finally:
+            self.recording = False
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    built = build_engine(database_url, pool_size=2)
+    yield built
+    await built.dispose()
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> StatementLog:
+    log = StatementLog()
+    event.listen(engine.sync_engine, "before_cursor_execute", log.statement)
+    event.listen(engine.sync_engine, "commit", log.commit)
+    return log
 
 
 StartNotifier = Callable[..., AbstractAsyncContextManager[Notifier]]

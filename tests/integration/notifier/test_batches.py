@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.notifier.models import NotifierPage, OptOut
@@ -29,14 +25,19 @@ from services.notifier.send_rules import answered
 from services.notifier.sending_rows import Answer, SendingRow, record_answers
 from services.notifier.twilio_port import Accepted
 from shared.clock import ManualClock
-from shared.db.engine import build_engine, build_session_factory
+from shared.db.engine import build_session_factory
 from shared.db.unit_of_work import unit_of_work
 from shared.events import PageRequested
 from shared.kafka.topics import Topics
 from shared.settings import Settings
 from tests.harness.sending_rows import SENDING as CLAIMED
 from tests.harness.waiting import eventually
-from tests.integration.notifier.conftest import KCMO_FACTS, Notifier, StartNotifier
+from tests.integration.notifier.conftest import (
+    KCMO_FACTS,
+    Notifier,
+    StartNotifier,
+    StatementLog,
+)
 from tests.twilio_standin import Reply
 
 SLOW_S = 1.5
@@ -171,48 +172,6 @@ async def test_pages_claimed_with_ones_that_must_not_be_sent_are_sent_and_the_ot
         await notifier.settle()
         assert [m.form["To"] for m in notifier.twilio.messages] == [sendable]
         assert sorted(o.outcome for o in await notifier.outcomes()) == ["opted_out", "sent"]
-
-
-@dataclass
-class StatementLog:
-    """Statements and commits on an engine while recording."""
-
-    statements: list[str] = field(default_factory=list)
-    commits: int = 0
-    recording: bool = False
-
-    def statement(self, _conn: Connection, _cursor: Any, sql: str, *_args: Any) -> None:
-        if self.recording:
-            self.statements.append(sql)
-
-    def commit(self, _conn: Connection) -> None:
-        if self.recording:
-            self.commits += 1
-
-    @contextmanager
-    def record(self) -> Iterator[StatementLog]:
-        self.statements.clear()
-        self.commits = 0
-        self.recording = True
-        try:
-            yield self
-        finally:
-            self.recording = False
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    built = build_engine(database_url, pool_size=2)
-    yield built
-    await built.dispose()
-
-
-@pytest.fixture
-def statements(engine: AsyncEngine) -> StatementLog:
-    log = StatementLog()
-    event.listen(engine.sync_engine, "before_cursor_execute", log.statement)
-    event.listen(engine.sync_engine, "commit", log.commit)
-    return log
 
 
 async def test_a_page_request_is_three_statements_in_one_transaction(
