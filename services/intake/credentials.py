@@ -85,13 +85,25 @@ async def rotate_cad_secret(
     return secret
 
 
-async def valid_cad_secrets(session: AsyncSession, *, agency: str, now: datetime) -> list[str]:
-    rows = await session.scalars(
-        select(CadSecret.secret)
+@dataclass(frozen=True, slots=True)
+class CadSecretRow:
+    secret: str
+    valid_until: datetime | None
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.valid_until is None or self.valid_until > now
+
+
+async def valid_cad_secrets(
+    session: AsyncSession, *, agency: str, now: datetime
+) -> list[CadSecretRow]:
+    """The agency's secrets valid at `now`, newest first, with when each stops being valid."""
+    rows = await session.execute(
+        select(CadSecret.secret, CadSecret.valid_until)
         .where(
             CadSecret.agency == agency,
             or_(CadSecret.valid_until.is_(None), CadSecret.valid_until > now),
         )
         .order_by(CadSecret.id.desc())
     )
-    return list(rows)
+    return [CadSecretRow(row.secret, row.valid_until) for row in rows]

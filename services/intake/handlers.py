@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.audit import record_audit
 from services.intake.cad_signature import SignatureRejected, verify_signature
-from services.intake.context import IntakeContext
+from services.intake.context import CAD_SECRET_CACHE_SECONDS, IntakeContext
 from services.intake.credentials import Caller, valid_cad_secrets
 from services.intake.models import Approval, Incident
 from services.intake.reporting import (
@@ -77,17 +77,35 @@ async def handle_report(
 async def authenticate_cad(
     ctx: IntakeContext, agency: str, body: bytes, header: str | None
 ) -> Caller:
+    """The agency's CAD system, if the body is signed with one of its valid secrets. The
+    secrets are read at most every `CAD_SECRET_CACHE_SECONDS` per process; a signature the
+    cached ones refuse is checked against the stored ones again, so a new secret is accepted
+    at once (and one rotated out without grace stops being accepted within that time)."""
     if agency not in ctx.registry.slugs:
         raise NotFound(f"unknown agency {agency!r}")
     now = ctx.runtime.clock.now()
+    cached = ctx.cad_secret_cache.get(agency)
+    if cached is not None and cached[1] > now:
+        try:
+            verify_signature(
+                header, body, [s.secret for s in cached[0] if s.valid_at(now)], now=now
+            )
+            return _cad_caller(agency)
+        except SignatureRejected:
+            pass  # perhaps signed with a secret newer than the cached ones
     async with unit_of_work(ctx.runtime.sessions) as session:
         secrets = await valid_cad_secrets(session, agency=agency, now=now)
+    ctx.cad_secret_cache[agency] = (secrets, now + timedelta(seconds=CAD_SECRET_CACHE_SECONDS))
     if not secrets:
         raise BadSignature(f"agency {agency!r} has no CAD secret yet (pst cad-secret rotate)")
     try:
-        verify_signature(header, body, secrets, now=now)
+        verify_signature(header, body, [s.secret for s in secrets], now=now)
     except SignatureRejected as error:
         raise BadSignature(str(error)) from None
+    return _cad_caller(agency)
+
+
+def _cad_caller(agency: str) -> Caller:
     return Caller(agency=agency, role="cad", name=f"CAD system ({agency})")
 
 

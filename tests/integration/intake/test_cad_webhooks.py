@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from services.intake.cad_signature import signature_header
+from services.intake.context import CAD_SECRET_CACHE_SECONDS
+from services.intake.credentials import rotate_cad_secret
+from shared.db.unit_of_work import unit_of_work
 from tests.integration.intake.conftest import Intake
 from tests.integration.intake.reports import kcmo_death
 
@@ -113,6 +119,43 @@ async def test_a_rotated_secret_keeps_the_old_one_valid_for_the_grace_period(
     intake.clock.advance(timedelta(hours=25))
     assert (await post_with(old)).status_code == 401
     assert (await post_with(new)).status_code == 200
+
+
+async def test_secrets_are_read_at_most_every_few_seconds_yet_a_new_one_works_at_once(
+    intake: Intake,
+) -> None:
+    old = await intake.cad_secret("kcmo")
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM cad_secrets" in statement:
+            reads.append(statement)
+
+    def post_with(secret: str, n: int):  # type: ignore[no-untyped-def]
+        body = json.dumps(kcmo_death(f"KC-CACHE-{n}")).encode()
+        return intake.client.post(
+            "/v1/cad/kcmo/events",
+            content=body,
+            headers=_signed(secret, body, intake.clock.now().timestamp()),
+        )
+
+    event.listen(intake.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        for n in range(5):
+            assert (await post_with(old, n)).status_code == 202
+        assert len(reads) == 1, "read once, then cached"
+        async with unit_of_work(intake.sessions) as session:  # rotated out without grace
+            new = await rotate_cad_secret(
+                session, agency="kcmo", now=intake.clock.now(), grace=timedelta(0)
+            )
+            await session.commit()
+        assert (await post_with(new, 10)).status_code == 202, "the new one at once"
+        assert (await post_with(old, 11)).status_code == 401, "and the cache was refreshed"
+        intake.clock.advance(timedelta(seconds=CAD_SECRET_CACHE_SECONDS + 1))
+        assert (await post_with(old, 12)).status_code == 401
+        assert (await post_with(new, 13)).status_code == 202
+    finally:
+        event.remove(intake.engine.sync_engine, "before_cursor_execute", count)
 
 
 async def test_one_agencys_secret_does_not_sign_for_another(intake: Intake) -> None:
