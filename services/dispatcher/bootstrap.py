@@ -52,7 +52,6 @@ def build_dispatcher(runtime: ServiceRuntime, registry: AgencyRegistry) -> Dispa
     relay = OutboxRelay(
         service=CONSUMER,
         engine=runtime.engine,
-        sessions=runtime.sessions,
         producer_factory=lambda: build_producer(bootstrap, client_id=f"{CONSUMER}-outbox"),
         clock=runtime.clock,
     )

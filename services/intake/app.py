@@ -60,7 +60,6 @@ def create_app(
             relay = OutboxRelay(
                 service="intake",
                 engine=runtime.engine,
-                sessions=runtime.sessions,
                 producer_factory=lambda: build_producer(
                     runtime.kafka_bootstrap, client_id="pst-intake-relay"
                 ),

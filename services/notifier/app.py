@@ -113,7 +113,6 @@ def _start_loops(
     relay = OutboxRelay(
         service="notifier",
         engine=runtime.engine,
-        sessions=runtime.sessions,
         producer_factory=lambda: build_producer(bootstrap, client_id="pst-notifier-relay"),
         clock=runtime.clock,
     )

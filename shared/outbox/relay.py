@@ -8,6 +8,9 @@ are found at the next poll. A row is marked sent only after Kafka acknowledged i
 producer, acks=all); a crash in between publishes it again, which consumers absorb by event id.
 With the broker down, rows stay pending and are published when it returns; a producer that
 failed is closed and built anew.
+
+Sent rows are kept for `keep_sent_for` (a week), then deleted by a task of their own every
+`purge_interval_s`, in chunks of the oldest first: publishing never waits behind it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.clock import Clock
 from shared.db.commit_signals import CommitSignal
-from shared.db.engine import SessionFactory
 from shared.outbox.enqueue import OUTBOX_WRITTEN
 from shared.outbox.models import PENDING, SENT, OutboxMessage
 
@@ -44,30 +46,30 @@ class OutboxRelay:
         *,
         service: str,
         engine: AsyncEngine,
-        sessions: SessionFactory,
         producer_factory: ProducerFactory,
         clock: Clock,
         batch_size: int = 500,
         send_timeout_s: float = 10.0,
         poll_interval_s: float = 0.5,
         keep_sent_for: timedelta = timedelta(days=7),
+        purge_interval_s: float = 600.0,
     ) -> None:
         self._service = service
         self._engine = engine
-        self._sessions = sessions
         self._producer_factory = producer_factory
         self._clock = clock
         self._batch_size = batch_size
         self._send_timeout_s = send_timeout_s
         self._poll_interval_s = poll_interval_s
         self._keep_sent_for = keep_sent_for
+        self._purge_interval_s = purge_interval_s
         self._producer: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until `stop` is set; failures are logged and retried with backoff."""
         backoff = self._poll_interval_s
-        polls = 0
         written = CommitSignal(self._engine, OUTBOX_WRITTEN)
+        purging = asyncio.create_task(self._purge_every_while(stop))
         try:
             while not stop.is_set():
                 try:
@@ -81,12 +83,12 @@ class OutboxRelay:
                         await asyncio.wait_for(stop.wait(), backoff)
                     backoff = min(backoff * 2, 10.0)
                     continue
-                polls += 1
-                if polls % 1000 == 0:
-                    await self._purge_sent()
                 if published < self._batch_size:
                     await written.wait(stop, self._poll_interval_s)
         finally:
+            purging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purging
             written.close()
             await self._drop_producer()
 
@@ -165,12 +167,34 @@ class OutboxRelay:
             except Exception as error:  # a wedged producer is abandoned, not awaited forever
                 log.warning("could not stop the Kafka producer", extra={"error": repr(error)})
 
-    async def _purge_sent(self) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                delete(OutboxMessage).where(
-                    OutboxMessage.status == SENT,
-                    OutboxMessage.sent_at < self._clock.now() - self._keep_sent_for,
-                )
-            )
-            await session.commit()
+    async def _purge_every_while(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.purge_sent()
+            except Exception as error:  # the database away: next time
+                log.warning("purging sent outbox rows failed", extra={"error": repr(error)})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._purge_interval_s)
+
+    async def purge_sent(self, chunk: int = 5_000) -> int:
+        """Delete the rows sent more than `keep_sent_for` ago, oldest first, `chunk` rows per
+        statement (each its own short transaction); returns how many went."""
+        cutoff = self._clock.now() - self._keep_sent_for
+        oldest = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == SENT, OutboxMessage.sent_at < cutoff)
+            .order_by(OutboxMessage.id)
+            .limit(chunk)
+            .scalar_subquery()
+        )
+        purged = 0
+        while True:
+            async with self._engine.begin() as connection:
+                deleted = (
+                    await connection.execute(
+                        delete(OutboxMessage).where(OutboxMessage.id.in_(oldest))
+                    )
+                ).rowcount
+            purged += deleted
+            if deleted < chunk:
+                return purged

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -51,7 +51,6 @@ async def test_relay_publishes_and_consumer_handles_each_event_once(
     relay = OutboxRelay(
         service="test",
         engine=engine,
-        sessions=sessions,
         producer_factory=lambda: build_producer(bootstrap, client_id="relay"),
         clock=clock,
     )
@@ -124,7 +123,6 @@ async def test_reports_wait_in_the_outbox_while_the_broker_is_unreachable(
     relay = OutboxRelay(
         service="test",
         engine=engine,
-        sessions=sessions,
         producer_factory=lambda: build_producer("127.0.0.1:9", client_id="relay"),
         clock=clock,
         send_timeout_s=1.0,
@@ -140,3 +138,44 @@ async def test_reports_wait_in_the_outbox_while_the_broker_is_unreachable(
     async with unit_of_work(sessions) as session:
         assert (await session.scalars(select(OutboxMessage.status))).all() == [PENDING]
     await engine.dispose()
+
+
+async def test_sent_rows_are_purged_after_a_week_and_pending_ones_never(
+    settings: Settings, clock: ManualClock
+) -> None:
+    engine = build_engine(settings.require_database_url())
+    sessions = build_session_factory(engine)
+    topics = Topics(settings.kafka_topic_prefix)
+    now = clock.now()
+    ages = {"old": timedelta(days=8), "older": timedelta(days=9), "recent": timedelta(days=1)}
+    async with unit_of_work(sessions) as session:
+        for name, age in ages.items():
+            session.add(
+                OutboxMessage(
+                    topic=topics.incidents,
+                    key=name,
+                    event_type="test",
+                    payload={},
+                    status=SENT,
+                    sent_at=now - age,
+                )
+            )
+        session.add(
+            OutboxMessage(topic=topics.incidents, key="pending", event_type="test", payload={})
+        )
+        await session.commit()
+    relay = OutboxRelay(
+        service="test",
+        engine=engine,
+        producer_factory=lambda: build_producer(
+            settings.require_kafka_bootstrap(), client_id="purge"
+        ),
+        clock=clock,
+    )
+    try:
+        assert await relay.purge_sent(chunk=1) == 2, "in chunks, until none is left"
+        async with unit_of_work(sessions) as session:
+            kept = sorted((await session.scalars(select(OutboxMessage.key))).all())
+        assert kept == ["pending", "recent"]
+    finally:
+        await engine.dispose()
