@@ -8,6 +8,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime
 
+from aiokafka import TopicPartition
 from sqlalchemy import func, select
 
 from shared.clock import ManualClock
@@ -102,11 +103,10 @@ async def test_runs_go_to_the_batch_handler_and_a_failed_run_one_event_at_a_time
         batches.append([e.member_id for e in approvals])
 
     stop = asyncio.Event()
+    group = f"g{uuid.uuid4().hex}"
     runner = ConsumerRunner(
         name="test",
-        consumer_factory=lambda: build_consumer(
-            bootstrap, group_id=f"g{uuid.uuid4().hex}", client_id="test"
-        ),
+        consumer_factory=lambda: build_consumer(bootstrap, group_id=group, client_id="test"),
         subscribe_to=[topics.incidents],
         handle=handle,
         handle_batch=handle_batch,
@@ -129,6 +129,23 @@ async def test_runs_go_to_the_batch_handler_and_a_failed_run_one_event_at_a_time
         await engine.dispose()
 
     assert handled == members, "each event once, in the partition's order"
+    assert (
+        await _committed(bootstrap, group, topics.prefix, topics.incidents) == len(members) + 1
+    ), "on stop, the progress still pending is committed"
     assert any(len(batch) >= 2 for batch in batches), "the runs went to the batch handler"
     assert "K6" in one_at_a_time, "the run the batch handler refused was handled one by one"
     assert not any("K6" in batch for batch in batches)
+
+
+async def _committed(bootstrap: str, group: str, prefix: str, topic: str) -> int:
+    """The group's committed offsets on `topic`, summed over its partitions."""
+    consumer = build_consumer(bootstrap, group_id=group, client_id="check")
+    await consumer.start()
+    try:
+        partitions = next(spec.partitions for spec in Topics(prefix).specs() if spec.name == topic)
+        total = 0
+        for partition in range(partitions):
+            total += await consumer.committed(TopicPartition(topic, partition)) or 0
+        return total
+    finally:
+        await consumer.stop()
