@@ -15,7 +15,6 @@ from sqlalchemy import Table
 
 from services.dispatcher.models import EscalationTimer, PageOutcomeRecord, RecordedApproval
 from shared.activation_records import ActivationDecision, Assignment, CoordinatorAlert
-from shared.outbox.models import OutboxMessage
 from shared.roster.models import RosterEntry
 
 DECISIONS = cast(Table, ActivationDecision.__table__)
@@ -25,4 +24,3 @@ TIMERS = cast(Table, EscalationTimer.__table__)
 APPROVALS = cast(Table, RecordedApproval.__table__)
 PAGE_OUTCOMES = cast(Table, PageOutcomeRecord.__table__)
 ROSTER = cast(Table, RosterEntry.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)

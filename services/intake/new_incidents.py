@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.intake.models import AuditEntry, Incident
 from shared.db.commit_signals import raise_flag
 from shared.outbox.enqueue import OUTBOX_WRITTEN
-from shared.outbox.models import OutboxMessage
+from shared.outbox.rows import outbox_insert_from
 from shared.transient_failures import is_transient
 
 
@@ -141,14 +141,13 @@ def _create_incidents_statement() -> Select[uuid.UUID]:
         .cte("new_incident")
     )
     stored = rows.join(new_incident, new_incident.c.id == rows.c.id)
-    announce = insert(typing.cast(Table, OutboxMessage.__table__)).from_select(
-        ["topic", "key", "event_type", "payload"],
+    announce = outbox_insert_from(
         select(
             rows.c.event_topic,
             rows.c.event_key,
             rows.c.event_type,
             cast(rows.c.event_payload, JSONB),
-        ).select_from(stored),
+        ).select_from(stored)
     )
     audit = insert(typing.cast(Table, AuditEntry.__table__)).from_select(
         ["at", "agency", "actor", "actor_role", "action", "object_type", "object_id", "detail"],

@@ -33,7 +33,6 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
-    insert,
     or_,
     select,
     true,
@@ -52,7 +51,7 @@ from services.notifier.page_states import SMS_STATUS_RANK, SendState
 from shared.events import PageOutcomeReported
 from shared.kafka.topics import Topics
 from shared.outbox.enqueue import flag_outbox_written, outbox_row
-from shared.outbox.rows import OUTBOX, OUTBOX_INSERT, outbox_parameters
+from shared.outbox.rows import OUTBOX_INSERT, outbox_insert_from, outbox_parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,17 +439,14 @@ _RECORD_ANSWERS = select(
     _RECORDED.c.id,
     exists(select(_REPORTABLE.c.id).where(_REPORTABLE.c.id == _RECORDED.c.id)).label("reported"),
 ).add_cte(
-    insert(OUTBOX)
-    .from_select(
-        ["topic", "key", "event_type", "payload"],
+    outbox_insert_from(
         select(
             _REPORTABLE.c.topic,
             _REPORTABLE.c.key,
             _REPORTABLE.c.event_type,
             sql_cast(_REPORTABLE.c.payload, JSONB),
-        ),
-    )
-    .cte("reported"),
+        )
+    ).cte("reported"),
     pg_insert(OPT_OUTS)
     .from_select(
         ["phone", "opted_out_at"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Insert, Select, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.array_inserts import array_insert, array_parameters
@@ -24,6 +24,13 @@ _COLUMNS = ("topic", "key", "event_type", "payload")
 
 OUTBOX_INSERT = array_insert(OUTBOX, _COLUMNS, prefix="outbox")
 """Inserts the events of `outbox_parameters`, in their order."""
+
+
+def outbox_insert_from(rows: Select[Any]) -> Insert:
+    """INSERT into the outbox the rows of `rows`, whose columns are the topic, the key, the
+    event type and the payload (JSONB): for a statement that writes the events of rows it
+    writes itself, as one of its CTEs."""
+    return insert(OUTBOX).from_select(list(_COLUMNS), rows)
 
 
 def outbox_parameters(topics: Topics, events: Sequence[Event]) -> dict[str, list[Any]]:

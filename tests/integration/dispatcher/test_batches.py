@@ -18,13 +18,13 @@ from services.dispatcher.tables import (
     ALERTS,
     ASSIGNMENTS,
     DECISIONS,
-    OUTBOX,
     PAGE_OUTCOMES,
     TIMERS,
 )
 from shared.clock import ManualClock
 from shared.db.unit_of_work import unit_of_work
 from shared.events import AnyEvent, IncidentReported, PageOutcome, PageOutcomeReported
+from shared.outbox.rows import OUTBOX
 from shared.policy import AgencyRegistry
 from shared.processed_events import ProcessedEvent
 from shared.settings import Settings
