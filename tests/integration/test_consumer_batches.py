@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
 from sqlalchemy import func, select
@@ -21,17 +20,8 @@ from shared.kafka.consumer_runner import ConsumerRunner
 from shared.kafka.topics import Topics
 from shared.processed_events import claim_event, claim_events
 from shared.settings import Settings
+from tests.harness.approvals import approval
 from tests.harness.waiting import eventually
-
-
-def _approval(incident_id: uuid.UUID, member: str) -> ApprovalRecorded:
-    return ApprovalRecorded(
-        occurred_at=datetime(2026, 11, 20, 22, 14, tzinfo=UTC),
-        incident_id=incident_id,
-        agency="kck",
-        member_id=member,
-        recorded_by="coordinator one",
-    )
 
 
 async def test_claiming_many_events_returns_each_new_one_once(settings: Settings) -> None:
@@ -61,7 +51,7 @@ async def test_runs_go_to_the_batch_handler_and_a_failed_run_one_event_at_a_time
     bootstrap = settings.require_kafka_bootstrap()
     incident = uuid.uuid4()
     members = [f"K{i}" for i in range(8)]
-    events = {member: _approval(incident, member) for member in members}
+    events = {member: approval(incident, member) for member in members}
 
     producer = build_producer(bootstrap, client_id="batches")
     await producer.start()

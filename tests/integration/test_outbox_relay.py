@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -22,17 +22,8 @@ from shared.outbox.models import PENDING, SENT, OutboxMessage
 from shared.outbox.relay import OutboxRelay
 from shared.processed_events import claim_event
 from shared.settings import Settings
+from tests.harness.approvals import approval
 from tests.harness.waiting import eventually
-
-
-def _approval(incident_id: uuid.UUID, member: str) -> ApprovalRecorded:
-    return ApprovalRecorded(
-        occurred_at=datetime(2026, 11, 20, 22, 14, tzinfo=UTC),
-        incident_id=incident_id,
-        agency="kck",
-        member_id=member,
-        recorded_by="coordinator one",
-    )
 
 
 async def test_relay_publishes_and_consumer_handles_each_event_once(
@@ -43,7 +34,7 @@ async def test_relay_publishes_and_consumer_handles_each_event_once(
     topics = Topics(settings.kafka_topic_prefix)
     bootstrap = settings.require_kafka_bootstrap()
     incident = uuid.uuid4()
-    events = [_approval(incident, f"K{i}") for i in range(5)]
+    events = [approval(incident, f"K{i}") for i in range(5)]
     async with unit_of_work(sessions) as session:
         await enqueue(session, topics, *events)
         await session.commit()
@@ -118,7 +109,7 @@ async def test_reports_wait_in_the_outbox_while_the_broker_is_unreachable(
     sessions = build_session_factory(engine)
     topics = Topics(settings.kafka_topic_prefix)
     async with unit_of_work(sessions) as session:
-        await enqueue(session, topics, _approval(uuid.uuid4(), "K1"))
+        await enqueue(session, topics, approval(uuid.uuid4(), "K1"))
         await session.commit()
     relay = OutboxRelay(
         service="test",

@@ -9,9 +9,10 @@ from typing import Any
 from aiokafka.structs import ConsumerRecord
 
 from shared.clock import ManualClock
-from shared.events import AnyEvent, ApprovalRecorded
+from shared.events import AnyEvent
 from shared.kafka.consumer_runner import MAX_RUN, ConsumerRunner
 from shared.kafka.topics import Topics
+from tests.harness.approvals import approval
 
 
 def _record(offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:
@@ -31,17 +32,7 @@ def _record(offset: int, value: bytes) -> ConsumerRecord[bytes, bytes]:
 
 
 def _approval(member: str) -> bytes:
-    return (
-        ApprovalRecorded(
-            occurred_at=datetime(2026, 11, 20, 22, 14, tzinfo=UTC),
-            incident_id=uuid.UUID(int=1),
-            agency="kck",
-            member_id=member,
-            recorded_by="coordinator one",
-        )
-        .model_dump_json()
-        .encode()
-    )
+    return approval(uuid.UUID(int=1), member).model_dump_json().encode()
 
 
 async def _nothing(*_: Any) -> None:
