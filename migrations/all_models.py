@@ -1,5 +1,6 @@
 """Every table of the project, for Alembic's autogenerate."""
 
+from services.console import models as console_models
 from services.dispatcher import models as dispatcher_models
 from services.intake import models as intake_models
 from services.notifier import models as notifier_models
@@ -13,6 +14,7 @@ metadata = Base.metadata
 __all__ = ["metadata"]
 _ = (
     activation_records,
+    console_models,
     dispatcher_models,
     intake_models,
     notifier_models,

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "pst.commands.migrate",
     "pst.commands.topics",
     "pst.commands.token",
+    "pst.commands.user",
     "pst.commands.cad_secret",
     "pst.commands.roster",
 )

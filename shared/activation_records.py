@@ -65,6 +65,9 @@ class ActivationDecision(Base):
     """Members listed in the report (themselves or their family): never paged for it."""
     alerted_shortfall: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Places no one was left for when the coordinators were last told (0: none missing)."""
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the team was stood down: nobody more is paged for the incident."""
+    closed_by: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (CheckConstraint("specialists >= 0", name="specialists_not_negative"),)
 

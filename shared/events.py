@@ -31,7 +31,7 @@ class Reporter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    via: Literal["api", "cad"]
+    via: Literal["api", "cad", "console"]
     role: str
     name: str
 
@@ -129,13 +129,108 @@ class PageOutcomeReported(Event):
     detail: str | None = None
 
 
+class StandDownRequested(Event):
+    """A coordinator stood the team down from the console: the incident is closed, its open
+    assignments are cancelled and everyone already paged or accepted is told."""
+
+    event_type: Literal["incident.stand_down_requested"] = "incident.stand_down_requested"
+    incident_id: uuid.UUID
+    agency: str
+    requested_by: str
+
+
+class ManualPageRequested(Event):
+    """A coordinator asked for one named specialist by hand (the coordinator's call)."""
+
+    event_type: Literal["incident.manual_page_requested"] = "incident.manual_page_requested"
+    incident_id: uuid.UUID
+    agency: str
+    member_id: str
+    requested_by: str
+
+
+class NoticeRequested(Event):
+    """One SMS that asks for no answer: the team was stood down, the specialist is no longer
+    needed. Page facts only, never names."""
+
+    event_type: Literal["notice.requested"] = "notice.requested"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    member_id: str
+    phone: str
+    notice: Literal["stood_down"]
+    facts: PageFacts
+
+
+class ActivationDecided(Event):
+    """The dispatcher stored a decision for a revision of an incident (read models)."""
+
+    event_type: Literal["activation.decided"] = "activation.decided"
+    incident_id: uuid.UUID
+    agency: str
+    revision: int = Field(ge=1)
+    status: str
+    activate: bool
+    criteria: list[str]
+    specialists: int
+    reasons: list[str]
+    facts: PageFacts
+
+
+class ActivationClosed(Event):
+    """The incident was closed (stood down): nobody more is paged for it."""
+
+    event_type: Literal["activation.closed"] = "activation.closed"
+    incident_id: uuid.UUID
+    agency: str
+    reason: str
+    closed_by: str
+
+
+class AssignmentChanged(Event):
+    """An assignment was created or moved to a state of CONTRACT §6.6 (read models).
+    `next_step_at` is when the dispatcher acts next if nobody answers (SMS → call → next)."""
+
+    event_type: Literal["assignment.changed"] = "assignment.changed"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    agency: str
+    member_id: str
+    state: str
+    reason: str | None = None
+    next_step_at: AwareDatetime | None = None
+    by: str | None = None
+
+
+class MessageKeptUnsent(Event):
+    """Twilio is not configured: the message the notifier would have sent (test phones)."""
+
+    event_type: Literal["message.kept_unsent"] = "message.kept_unsent"
+    page_id: uuid.UUID
+    kind: str
+    channel: Literal["sms", "call"]
+    agency: str
+    incident_id: uuid.UUID | None
+    assignment_id: uuid.UUID | None
+    phone: str
+    code: str | None
+    text: str
+
+
 AnyEvent = Annotated[
     IncidentReported
     | ApprovalRecorded
     | PageRequested
     | PageWithdrawn
     | CoordinatorAlertRaised
-    | PageOutcomeReported,
+    | PageOutcomeReported
+    | StandDownRequested
+    | ManualPageRequested
+    | NoticeRequested
+    | ActivationDecided
+    | ActivationClosed
+    | AssignmentChanged
+    | MessageKeptUnsent,
     Field(discriminator="event_type"),
 ]
 _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
@@ -153,10 +248,12 @@ def encode_event(event: Event) -> dict[str, Any]:
 def topic_for(event: Event, topics: Topics) -> str:
     """The one topic each event type travels on."""
     match event:
-        case IncidentReported() | ApprovalRecorded():
+        case IncidentReported() | ApprovalRecorded() | StandDownRequested() | ManualPageRequested():
             return topics.incidents
-        case PageRequested() | PageWithdrawn() | CoordinatorAlertRaised():
+        case PageRequested() | PageWithdrawn() | CoordinatorAlertRaised() | NoticeRequested():
             return topics.page_commands
+        case ActivationDecided() | ActivationClosed() | AssignmentChanged() | MessageKeptUnsent():
+            return topics.activity
         case PageOutcomeReported():
             return topics.page_outcomes
     raise TypeError(f"no topic for {type(event).__name__}")

@@ -17,13 +17,15 @@ from pst.localstack.discovery import effective_settings
 from shared.settings import Settings
 from shared.structured_logging import configure_logging
 
-SERVICES = ("intake", "dispatcher", "notifier")
+SERVICES = ("intake", "dispatcher", "notifier", "console")
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("serve", help="run one service (intake, dispatcher, notifier)")
+    parser = subparsers.add_parser(
+        "serve", help="run one service (intake, dispatcher, notifier, console)"
+    )
     parser.add_argument("service", choices=SERVICES)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, help="HTTP port (default: PST_HTTP_PORT)")
@@ -40,18 +42,42 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="intake only: also serve the notifier's Twilio webhooks (the local stack's one port)",
     )
+    parser.add_argument(
+        "--with-console",
+        action="store_true",
+        help="intake only: also serve the console's pages under /console (the local stack's "
+        "one port; the console service itself builds the read model)",
+    )
     parser.set_defaults(run=run)
 
 
-def build_app(service: str, settings: Settings, *, with_notifier_routes: bool = False) -> FastAPI:
+def build_app(
+    service: str,
+    settings: Settings,
+    *,
+    with_notifier_routes: bool = False,
+    with_console: bool = False,
+) -> FastAPI:
     if service == "intake":
         from services.intake.app import create_app as create_intake
 
+        routers = []
         if with_notifier_routes:
             from services.notifier.webhooks import webhook_router
 
-            return create_intake(settings, extra_routers=[webhook_router()])
-        return create_intake(settings)
+            routers.append(webhook_router())
+        app = create_intake(settings, extra_routers=routers)
+        if with_console:
+            from services.console.app import create_console
+            from services.console.web.pages import BASE
+            from shared.http.mounting import mount_with_lifespan
+
+            mount_with_lifespan(app, BASE, create_console(settings))
+        return app
+    if service == "console":
+        from services.console.app import create_app as create_console_service
+
+        return create_console_service(settings)
     if service == "dispatcher":
         from services.dispatcher.app import create_app as create_dispatcher
 
@@ -104,7 +130,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = effective_settings()
     configure_logging(args.service, settings.log_level)
-    app = build_app(args.service, settings, with_notifier_routes=args.with_notifier_routes)
+    app = build_app(
+        args.service,
+        settings,
+        with_notifier_routes=args.with_notifier_routes,
+        with_console=args.with_console,
+    )
     freeze_after_startup(app)
     config = uvicorn.Config(
         app,

@@ -121,6 +121,7 @@ class LocalStack:
                     *python,
                     "intake",
                     "--with-notifier-routes",
+                    "--with-console",
                     "--shared-port",
                     str(web_port),
                     "--port",
@@ -130,7 +131,11 @@ class LocalStack:
             )
             for n, port in enumerate(own_ports, start=1)
         ]
-        for name, preferred in (("dispatcher", web_port + 1), ("notifier", web_port + 2)):
+        for name, preferred in (
+            ("dispatcher", web_port + 1),
+            ("notifier", web_port + 2),
+            ("console", web_port + 3 + workers),
+        ):
             port = free_port(preferred)
             self.services.append(ServiceProcess(name, [*python, name, "--port", str(port)], port))
         for service in self.services:
@@ -194,6 +199,9 @@ class LocalStack:
             f"PST activation stack is ready in {time.monotonic() - started_at:.1f} s",
             f"  API (intake + Twilio webhooks)  {web}   docs: {web}/docs",
             f"  readiness                       {web}/readyz",
+            f"  console (coordinators)          {web}/console/",
+            "    make an account:  bin/pst user add --agency kcmo --role coordinator "
+            "--name 'Your Name' --email you@example.org",
         ]
         for service in self.services:
             lines.append(f"  {service.name:<31} {service.url}/readyz   {service.url}/metrics")

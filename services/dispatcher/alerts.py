@@ -34,6 +34,7 @@ class AlertReason(StrEnum):
     OPTED_OUT = "opted_out"
     UNREACHABLE = "unreachable"
     UNUSABLE_REPORT = "unusable_report"
+    MANUAL_PAGE_REFUSED = "manual_page_refused"
 
 
 _NEW_ALERT = (

@@ -36,7 +36,7 @@ from services.dispatcher.timers import (
     timer_parameters,
     timer_row,
 )
-from shared.events import Event, PageFacts, PageRequested, PageWithdrawn
+from shared.events import AssignmentChanged, Event, PageFacts, PageRequested, PageWithdrawn
 from shared.outbox.enqueue import flag_outbox_written
 from shared.outbox.rows import OUTBOX_INSERT, outbox_parameters
 
@@ -73,6 +73,27 @@ def page_request(
     )
 
 
+def moved(
+    assignment: AssignmentRow,
+    new: AssignmentState,
+    at: datetime,
+    *,
+    reason: str | None = None,
+    next_step_at: datetime | None = None,
+) -> AssignmentChanged:
+    """The event that tells read models (the console) of a move."""
+    return AssignmentChanged(
+        occurred_at=at,
+        assignment_id=assignment.id,
+        incident_id=assignment.incident_id,
+        agency=assignment.agency,
+        member_id=assignment.member_id,
+        state=new.value,
+        reason=reason,
+        next_step_at=next_step_at,
+    )
+
+
 def _move_statement(
     columns: Mapping[str, ColumnElement[Any]], parts: Sequence[UpdateBase]
 ) -> Update:
@@ -90,7 +111,7 @@ def _move_statement(
 
 
 _START_CALL = _move_statement({}, [TIMERS_CANCEL, TIMERS_INSERT, OUTBOX_INSERT])
-_ACCEPT = _move_statement({"responded_at": bindparam("move_at")}, [TIMERS_CANCEL])
+_ACCEPT = _move_statement({"responded_at": bindparam("move_at")}, [TIMERS_CANCEL, OUTBOX_INSERT])
 _END = _move_statement(
     {
         "reason": bindparam("move_reason"),
@@ -112,9 +133,9 @@ async def _move(
     at: datetime,
     parameters: Mapping[str, Any],
     *,
-    events: Sequence[Event] | None = None,
+    events: Sequence[Event],
 ) -> AssignmentRow:
-    """Run one of the moves' statements; `events` for those that write the outbox."""
+    """Run one of the moves' statements, which writes `events` to the outbox."""
     check_move(assignment, new)
     values = {
         "move_assignment_id": assignment.id,
@@ -122,9 +143,8 @@ async def _move(
         "move_at": at,
         **cancel_parameters(assignment_id=assignment.id, at=at),
         **parameters,
+        **outbox_parameters(ctx.topics, events),
     }
-    if events is not None:
-        values |= outbox_parameters(ctx.topics, events)
     await session.execute(statement, values)
     if events:
         await flag_outbox_written(session)
@@ -163,7 +183,10 @@ async def start_call(
         AssignmentState.CALLING,
         now,
         {"cancel_kind": TimerKind.SMS_TIMEOUT.value, **timer_parameters([timer])},
-        events=[call],
+        events=[
+            call,
+            moved(assignment, AssignmentState.CALLING, now, next_step_at=answer_by),
+        ],
     )
 
 
@@ -171,7 +194,17 @@ async def accept(
     session: AsyncSession, ctx: DispatcherContext, *, assignment: AssignmentRow
 ) -> None:
     """paged or calling → accepted."""
-    await _move(session, ctx, _ACCEPT, assignment, AssignmentState.ACCEPTED, ctx.clock.now(), {})
+    now = ctx.clock.now()
+    await _move(
+        session,
+        ctx,
+        _ACCEPT,
+        assignment,
+        AssignmentState.ACCEPTED,
+        now,
+        {},
+        events=[moved(assignment, AssignmentState.ACCEPTED, now)],
+    )
 
 
 async def end(
@@ -195,6 +228,7 @@ async def end(
                 reason=reason,
             )
         )
+    events.append(moved(assignment, new, now, reason=reason))
     answered_at = now if new is AssignmentState.DECLINED else None
     ended = await _move(
         session,

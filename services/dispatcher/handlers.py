@@ -17,6 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.alerts import AlertReason, raise_alert
 from services.dispatcher.context import CONSUMER, DispatcherContext
+from services.dispatcher.coordinator_commands import (
+    UnknownIncident,
+    on_manual_page,
+    on_stand_down,
+)
 from services.dispatcher.incident_handlers import (
     UnusableReport,
     decide_report,
@@ -35,7 +40,9 @@ from shared.events import (
     AnyEvent,
     ApprovalRecorded,
     IncidentReported,
+    ManualPageRequested,
     PageOutcomeReported,
+    StandDownRequested,
 )
 from shared.kafka.consumer_runner import PermanentEventError
 from shared.processed_events import claim_event
@@ -50,7 +57,8 @@ class Dispatcher:
         self._ctx = ctx
 
     async def handle(self, event: AnyEvent) -> None:
-        """Handle one event from `incidents` or `page-outcomes`; others are not ours."""
+        """Handle one event from `incidents` (reports, approvals, the coordinators' commands)
+        or `page-outcomes`; others are not ours."""
         try:
             work = self._work(event)
         except UnusableReport as error:
@@ -61,7 +69,7 @@ class Dispatcher:
             return
         try:
             await in_transaction(self._ctx.sessions, work)
-        except UnknownAssignment as error:
+        except (UnknownAssignment, UnknownIncident) as error:
             raise PermanentEventError(str(error)) from error
 
     async def handle_batch(self, events: Sequence[AnyEvent]) -> None:
@@ -130,6 +138,20 @@ class Dispatcher:
                     await on_approval_recorded(session, ctx, event)
 
                 return self._once(event, approved)
+
+            case StandDownRequested():
+
+                async def stood_down(session: AsyncSession) -> None:
+                    await on_stand_down(session, ctx, event)
+
+                return self._once(event, stood_down)
+
+            case ManualPageRequested():
+
+                async def paged_by_hand(session: AsyncSession) -> None:
+                    await on_manual_page(session, ctx, event)
+
+                return self._once(event, paged_by_hand)
 
             case PageOutcomeReported() if changes_nothing(event):
 

@@ -18,7 +18,7 @@ from services.dispatcher.context import CONSUMER, DispatcherContext
 from services.dispatcher.records import lock_decision, store_newer_decision
 from services.dispatcher.staffing import staff_incident
 from services.dispatcher.tables import APPROVALS
-from shared.events import ApprovalRecorded, IncidentReported, PageFacts
+from shared.events import ActivationDecided, ApprovalRecorded, IncidentReported, PageFacts
 from shared.incident_report import IncidentReport, validation_error_line
 from shared.policy import AgencyConfig, Decision, UnknownAgency, decide
 from shared.processed_events import claim_parameters
@@ -91,9 +91,22 @@ async def on_incident_reported(
 ) -> None:
     """Claim the event, store the decision of a newer revision and page whoever it makes due."""
     claim = claim_parameters(consumer=CONSUMER, event_id=str(decided.event.event_id))
-    decision = await store_newer_decision(session, decided.row_values(ctx), claim=claim)
+    values = decided.row_values(ctx)
+    decision = await store_newer_decision(session, values, claim=claim)
     if decision is not None:
-        await staff_incident(session, ctx, decision=decision)
+        announced = ActivationDecided(
+            occurred_at=values["decided_at"],
+            incident_id=decision.incident_id,
+            agency=decision.agency,
+            revision=values["revision"],
+            status=values["status"],
+            activate=values["activate"],
+            criteria=values["criteria"],
+            specialists=values["specialists"],
+            reasons=values["reasons"],
+            facts=PageFacts.model_validate(values["page_facts"]),
+        )
+        await staff_incident(session, ctx, decision=decision, announce=[announced])
 
 
 async def on_approval_recorded(

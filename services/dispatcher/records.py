@@ -36,6 +36,8 @@ class DecisionRow:
     """What a page may say (shared.events.PageFacts): time, place, kind; never names."""
     alerted_shortfall: int
     """Places no one was left for when the coordinators were last told (0: none missing)."""
+    closed_at: datetime | None = None
+    """When the team was stood down: nobody more is paged for the incident."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +97,9 @@ _LOCK_ASSIGNMENT = (
     .with_for_update()
 )
 
-_STORED_COLUMNS = tuple(
-    column.name for column in DECISIONS.c if column is not DECISIONS.c.alerted_shortfall
-)
+_NOT_DECIDED = frozenset({"alerted_shortfall", "closed_at", "closed_by"})
+"""Columns a decision does not set: kept as they are when a newer revision is stored."""
+_STORED_COLUMNS = tuple(column.name for column in DECISIONS.c if column.name not in _NOT_DECIDED)
 _CLAIMED = select(CLAIM.cte("claim").c.event_id).exists()
 _NEW_DECISION = insert(DECISIONS).from_select(
     list(_STORED_COLUMNS),
@@ -110,7 +112,7 @@ _STORE_NEWER_DECISION = _NEW_DECISION.on_conflict_do_update(
     index_elements=[DECISIONS.c.incident_id],
     set_={name: _NEW_DECISION.excluded[name] for name in _STORED_COLUMNS if name != "incident_id"},
     where=DECISIONS.c.revision < _NEW_DECISION.excluded.revision,
-).returning(DECISIONS.c.alerted_shortfall)
+).returning(DECISIONS.c.alerted_shortfall, DECISIONS.c.closed_at)
 
 
 async def lock_decision(session: AsyncSession, incident_id: uuid.UUID) -> DecisionRow | None:
@@ -123,8 +125,8 @@ async def store_newer_decision(
     session: AsyncSession, values: Mapping[str, Any], *, claim: Mapping[str, str]
 ) -> DecisionRow | None:
     """Claim the event (`claim`: `claim_parameters`) and store its decision `values` (every
-    column of `activation_decisions` but `alerted_shortfall`) unless the event was claimed
-    before or the stored decision is of the same or a newer revision; None then.
+    column of `activation_decisions` but `alerted_shortfall` and the closing) unless the event
+    was claimed before or the stored decision is of the same or a newer revision; None then.
 
     One statement takes the place of claim, lock, insert-if-missing and update: an insert that
     meets the stored row locks it whether it replaces it or not, so this is also the incident's
@@ -133,9 +135,7 @@ async def store_newer_decision(
     if set(values) != set(_STORED_COLUMNS):
         raise ValueError(f"a decision has the columns {sorted(_STORED_COLUMNS)}")
     parameters = {f"decision_{name}": value for name, value in values.items()}
-    stored = (
-        await session.execute(_STORE_NEWER_DECISION, {**claim, **parameters})
-    ).scalar_one_or_none()
+    stored = (await session.execute(_STORE_NEWER_DECISION, {**claim, **parameters})).one_or_none()
     if stored is None:
         return None
     return DecisionRow(
@@ -145,7 +145,8 @@ async def store_newer_decision(
         specialists=values["specialists"],
         involved_member_ids=values["involved_member_ids"],
         page_facts=values["page_facts"],
-        alerted_shortfall=stored,
+        alerted_shortfall=stored.alerted_shortfall,
+        closed_at=stored.closed_at,
     )
 
 

@@ -8,6 +8,8 @@ to the free places, and tells the coordinators once when no one is left for a pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.alerts import AlertReason, raise_alert
@@ -17,6 +19,7 @@ from services.dispatcher.records import AssignmentRow, DecisionRow
 from services.dispatcher.selection import eligible, plan_pages, rank
 from services.dispatcher.staffing_picture import load_staffing_picture
 from services.dispatcher.staffing_writes import StaffingWrites
+from shared.events import Event
 from shared.policy import AgencyConfig, OvertimeRule
 
 
@@ -28,21 +31,28 @@ def overtime_eligible(agency: AgencyConfig) -> bool:
 
 
 async def staff_incident(
-    session: AsyncSession, ctx: DispatcherContext, *, decision: DecisionRow
+    session: AsyncSession,
+    ctx: DispatcherContext,
+    *,
+    decision: DecisionRow,
+    announce: Sequence[Event] = (),
 ) -> None:
-    """Page whoever is now due for the incident; nothing when it does not activate.
+    """Page whoever is now due for the incident; nothing when it does not activate or was
+    closed. `announce`: events to write with the staffing (the new decision's).
 
     One query reads what the choice needs and one statement writes what it decided; the
     coordinators' alerts (rare) follow.
     """
-    if not decision.activate:
+    now = ctx.clock.now()
+    writes = StaffingWrites(ctx, decision, now)
+    writes.announce(announce)
+    if not decision.activate or decision.closed_at is not None:
+        await writes.write(session)
         return
     agency = ctx.registry.get(decision.agency)
-    now = ctx.clock.now()
     picture = await load_staffing_picture(
         session, agency=decision.agency, incident_id=decision.incident_id, now=now
     )
-    writes = StaffingWrites(ctx, decision, now)
     assignments: list[AssignmentRow] = []
     for assignment in picture.assignments:
         if (

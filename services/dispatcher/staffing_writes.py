@@ -11,6 +11,7 @@ refuses a taken place or a member twice (IntegrityError), which rolls the whole 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -26,7 +27,7 @@ from services.dispatcher.records import AssignmentRow, DecisionRow
 from services.dispatcher.tables import ASSIGNMENTS, DECISIONS
 from services.dispatcher.timers import TIMERS_INSERT, TimerKind, timer_parameters, timer_row
 from shared.db.array_inserts import array_insert, array_parameters
-from shared.events import Event, PageFacts
+from shared.events import AssignmentChanged, Event, PageFacts
 from shared.outbox.enqueue import flag_outbox_written
 from shared.outbox.rows import OUTBOX_INSERT, outbox_parameters
 
@@ -105,8 +106,10 @@ class StaffingWrites:
         paged: bool,
         overtime_eligible: bool,
         remind_supervisor: bool,
+        by: str | None = None,
     ) -> AssignmentRow:
-        """A new assignment holding `slot`: paged at once, or waiting in `awaiting_approval`."""
+        """A new assignment holding `slot`: paged at once, or waiting in `awaiting_approval`;
+        `by`: the coordinator who asked for this specialist by hand."""
         decision, now = self._decision, self._now
         assignment = AssignmentRow(
             id=uuid.uuid4(),
@@ -137,7 +140,9 @@ class StaffingWrites:
             }
         )
         if paged:
-            self._page(assignment)
+            self._page(assignment, by=by)
+        else:
+            self._events.append(self._changed(assignment, next_step_at=None, by=by))
         return assignment
 
     def page_approved(self, assignment: AssignmentRow) -> AssignmentRow:
@@ -148,11 +153,15 @@ class StaffingWrites:
         self._page(paged)
         return paged
 
+    def announce(self, events: Sequence[Event]) -> None:
+        """Events to write with the staffing, before its own (a new decision's)."""
+        self._events[:0] = events
+
     def alerted_shortfall(self, shortfall: int) -> None:
         """Remember the shortfall the coordinators now know of (see `staffing`)."""
         self._shortfall = shortfall
 
-    def _page(self, assignment: AssignmentRow) -> None:
+    def _page(self, assignment: AssignmentRow, *, by: str | None = None) -> None:
         if self._facts is None:
             self._facts = PageFacts.model_validate(self._decision.page_facts)
         answer_by = self._now + self._ctx.sms_ack_timeout
@@ -174,11 +183,31 @@ class StaffingWrites:
                 now=self._now,
             )
         )
+        self._events.append(self._changed(assignment, next_step_at=answer_by, by=by))
+
+    def _changed(
+        self, assignment: AssignmentRow, *, next_step_at: datetime | None, by: str | None
+    ) -> Event:
+        return AssignmentChanged(
+            occurred_at=self._now,
+            assignment_id=assignment.id,
+            incident_id=assignment.incident_id,
+            agency=assignment.agency,
+            member_id=assignment.member_id,
+            state=assignment.state.value,
+            next_step_at=next_step_at,
+            by=by,
+        )
 
     async def write(self, session: AsyncSession) -> None:
         """Everything gathered, in one statement (none when there is nothing to write)."""
         decision = self._decision
-        if not (self._new or self._approved or self._shortfall != decision.alerted_shortfall):
+        if not (
+            self._new
+            or self._approved
+            or self._events
+            or self._shortfall != decision.alerted_shortfall
+        ):
             return
         await session.execute(
             _STAFFING_WRITES,

@@ -27,6 +27,24 @@ DESCRIPTION = (
 )
 
 
+def intake_context(runtime: ServiceRuntime, registry: AgencyRegistry) -> IntakeContext:
+    """What intake's handlers are given; also built by the console, whose forms call them."""
+    settings = runtime.settings
+    return IntakeContext(
+        runtime=runtime,
+        registry=registry,
+        token_limiter=RateLimiter(
+            per_second=settings.token_rate_per_s, burst=int(settings.token_rate_per_s * 3)
+        ),
+        cad_limiter=RateLimiter(
+            per_second=settings.cad_rate_per_s, burst=int(settings.cad_rate_per_s * 2)
+        ),
+        new_incidents=NewIncidentWriter(
+            runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
+        ),
+    )
+
+
 def create_app(
     settings: Settings,
     *,
@@ -42,19 +60,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime.open("intake", settings, clock or SystemClock())
         app.state.runtime = runtime
-        app.state.intake = IntakeContext(
-            runtime=runtime,
-            registry=registry or load_registry(),
-            token_limiter=RateLimiter(
-                per_second=settings.token_rate_per_s, burst=int(settings.token_rate_per_s * 3)
-            ),
-            cad_limiter=RateLimiter(
-                per_second=settings.cad_rate_per_s, burst=int(settings.cad_rate_per_s * 2)
-            ),
-            new_incidents=NewIncidentWriter(
-                runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
-            ),
-        )
+        app.state.intake = intake_context(runtime, registry or load_registry())
         loops = ServiceLoops()
         if run_relay:
             relay = OutboxRelay(

@@ -19,15 +19,19 @@ CAD_SECRET_GRACE = timedelta(hours=24)
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: a token's holder, or an agency's CAD system."""
+    """Who is calling: a token's holder, a person signed in to the console, or an agency's
+    CAD system."""
 
     agency: str
     role: str
     name: str
     token_id: uuid.UUID | None = None
+    console_user_id: uuid.UUID | None = None
 
     @property
-    def via(self) -> Literal["api", "cad"]:
+    def via(self) -> Literal["api", "cad", "console"]:
+        if self.console_user_id is not None:
+            return "console"
         return "api" if self.token_id is not None else "cad"
 
     @property

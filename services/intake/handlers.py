@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,6 +70,40 @@ async def handle_report(
             caller=caller,
             agency=agency,
             now=now,
+        )
+        await session.commit()
+    return outcome
+
+
+async def handle_amendment(
+    ctx: IntakeContext, caller: Caller, incident_id: uuid.UUID, changes: Mapping[str, Any]
+) -> ReportOutcome:
+    """A coordinator's change to a stored report from the console (the member's consent given,
+    extra specialists authorised): a revision like any other report's, found by the incident's
+    id, as a report need not carry an `external_id`. The changed report is validated and
+    authorised as if it had been sent whole."""
+    now = ctx.runtime.clock.now()
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        await session.get(Incident, incident_id, with_for_update=True)  # read and revise, locked
+        incident = await _visible_incident(session, caller, incident_id)
+        try:
+            report = IncidentReport.model_validate(
+                {**incident.report, **changes},
+                context={"now": now, "agencies": ctx.registry.slugs},
+            )
+        except ValidationError as error:
+            raise InvalidInput(validation_error_line(error)) from None
+        agency = ctx.registry.get(report.agency)
+        authorise_report(report, caller, agency)
+        outcome = await revise_incident(
+            session,
+            ctx.runtime.topics,
+            report=report,
+            facts=canonical_report(report),
+            caller=caller,
+            agency=agency,
+            now=now,
+            incident_id=incident.id,
         )
         await session.commit()
     return outcome
@@ -143,7 +178,8 @@ async def _visible_incident(
     incident: Incident | None = await session.get(Incident, incident_id)
     if incident is None or incident.agency != caller.agency:
         raise NotFound("no such incident")  # another agency's incidents do not exist for you
-    if not caller.sees_every_incident and incident.reporter_token_id != caller.token_id:
+    own = caller.token_id is not None and incident.reporter_token_id == caller.token_id
+    if not (caller.sees_every_incident or own):
         raise Forbidden("only coordinators, managers and the incident's reporter may read it")
     return incident
 
@@ -154,7 +190,17 @@ async def handle_roster_replace(
     _require_own_agency(caller, agency)
     if caller.role not in (Role.COORDINATOR, Role.MANAGER):
         raise Forbidden("only coordinators and managers may replace the roster")
-    entries = parse_roster(body, agency)
+    return await handle_roster_entries(ctx, caller, agency, parse_roster(body, agency))
+
+
+async def handle_roster_entries(
+    ctx: IntakeContext, caller: Caller, agency: str, entries: list[RosterEntryIn]
+) -> RosterChange:
+    """Replace the agency's roster with `entries` (validated: `check_roster`)."""
+    _require_own_agency(caller, agency)
+    if caller.role not in (Role.COORDINATOR, Role.MANAGER):
+        raise Forbidden("only coordinators and managers may replace the roster")
+    check_roster(entries, agency)
     now = ctx.runtime.clock.now()
     async with unit_of_work(ctx.runtime.sessions) as session:
         change = await replace_roster(session, agency=agency, entries=entries, now=now)

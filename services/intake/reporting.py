@@ -144,15 +144,20 @@ async def revise_incident(
     caller: Caller,
     agency: AgencyConfig,
     now: datetime,
+    incident_id: uuid.UUID | None = None,
 ) -> ReportOutcome:
-    """A report for a stored incident: a repeat changes nothing, new facts make a revision.
+    """A report for a stored incident, named by (`agency`, `external_id`) or by `incident_id`:
+    a repeat changes nothing, new facts make a revision.
 
     The row is locked, so two revisions of one incident are counted one after the other."""
+    named = (
+        Incident.id == incident_id
+        if incident_id is not None
+        else Incident.external_id == report.external_id
+    )
     stored = (
         await session.execute(
-            select(Incident)
-            .where(Incident.agency == report.agency, Incident.external_id == report.external_id)
-            .with_for_update()
+            select(Incident).where(Incident.agency == report.agency, named).with_for_update()
         )
     ).scalar_one()
     facts = keep_authorised_facts(facts, stored.report, caller, agency)

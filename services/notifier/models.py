@@ -26,8 +26,9 @@ from shared.db.base import Base
 
 
 class NotifierPage(Base):
-    """One SMS or call to one phone: a page for an assignment (kind `page`) or a coordinator
-    alert (kind `alert`). Sent by the sender loop, answered by replies and keypresses.
+    """One SMS or call to one phone: a page for an assignment (kind `page`), a coordinator
+    alert (kind `alert`) or an SMS that asks for no answer (kind `notice`: the team was stood
+    down). Sent by the sender loop; only pages are answered, by replies and keypresses.
 
     `state` is the sending side (see `page_states.SendState`); `twilio_status` is the latest
     status Twilio reported, applied only forward by `twilio_status_rank`; `answer` and
@@ -65,7 +66,7 @@ class NotifierPage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        UniqueConstraint("assignment_id", "channel"),
+        UniqueConstraint("assignment_id", "channel", "kind"),
         UniqueConstraint("alert_id", "phone"),
         Index(
             "ix_notifier_pages_due",

@@ -7,6 +7,9 @@
   remembered: a withdrawal that arrives before its page request closes that page at birth.
 - `CoordinatorAlertRaised` puts one SMS row per coordinator or manager with a phone (unique per
   alert and phone).
+- `NoticeRequested` puts one SMS row of kind `notice` for the assignment (unique per assignment,
+  channel and kind): it carries no code and asks for no answer, so no reply is ever taken for
+  it, no withdrawal closes it, and its sending reports nothing to the dispatcher.
 
 A run of commands fetched together from one partition (a burst) is handled in one transaction
 instead (`handle_batch`), with the same effects as one at a time.
@@ -36,7 +39,7 @@ from services.notifier.page_rows import (
 )
 from services.notifier.page_runs import claim_run_locking_phones, insert_pages, run_paging
 from services.notifier.page_states import PageKind, SendState
-from services.notifier.page_text import PageIncident
+from services.notifier.page_text import PageIncident, stood_down_text
 from services.notifier.pages import (
     assignment_paging,
     claim_event_locking_phone,
@@ -50,6 +53,7 @@ from shared.db.unit_of_work import unit_of_work
 from shared.events import (
     AnyEvent,
     CoordinatorAlertRaised,
+    NoticeRequested,
     PageRequested,
     PageWithdrawn,
 )
@@ -61,6 +65,7 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "notifier"
 ALERT_SEND_WINDOW = timedelta(hours=1)
+NOTICE_SEND_WINDOW = timedelta(hours=1)
 
 
 def pages_queued(channel: str) -> str:
@@ -69,7 +74,7 @@ def pages_queued(channel: str) -> str:
     return f"notifier_pages_queued:{channel}"
 
 
-def showable_incident(event: PageRequested) -> PageIncident:
+def showable_incident(event: PageRequested | NoticeRequested) -> PageIncident:
     """What the page may say; an event whose facts cannot be shown is dead-lettered."""
     try:
         return incident_from_facts(event.facts)
@@ -94,6 +99,8 @@ class PageCommandHandler:
                 await self.page_withdrawn(event)
             case CoordinatorAlertRaised():
                 await self.coordinator_alert(event)
+            case NoticeRequested():
+                await self.notice_requested(event)
             case _:
                 return
 
@@ -101,10 +108,10 @@ class PageCommandHandler:
         """A run of commands in one transaction, with the effects of handling each in turn:
         the page requests' claims and phone locks first, in one statement; each stretch of
         consecutive page requests read in one statement and inserted in one (`page_runs`); a
-        withdrawal or an alert between them by its usual statements, in order, so a page
-        requested after its withdrawal is closed at birth. Anything unusual (facts that cannot
-        be shown, a phone with every code open, a constraint) raises, which rolls the whole run
-        back for the consumer runner to handle it one event at a time."""
+        withdrawal, an alert or a notice between them by its usual statements, in order, so a
+        page requested after its withdrawal is closed at birth. Anything unusual (facts that
+        cannot be shown, a phone with every code open, a constraint) raises, which rolls the
+        whole run back for the consumer runner to handle it one event at a time."""
         requests = [event for event in events if isinstance(event, PageRequested)]
         incidents = {request.event_id: showable_incident(request) for request in requests}
         async with unit_of_work(self.sessions) as session:
@@ -128,6 +135,9 @@ class PageCommandHandler:
                         await self._withdraw(session, event)
                     case CoordinatorAlertRaised():
                         if await self._add_alerts(session, event):
+                            queued.add("sms")
+                    case NoticeRequested():
+                        if await self._add_notice(session, event):
                             queued.add("sms")
             queued |= await self._add_pages(session, stretch)
             for channel in sorted(queued):
@@ -210,6 +220,53 @@ class PageCommandHandler:
         for phone in phones:
             await _add_alert(session, event=event, phone=phone, body=body, now=now)
         return bool(phones)
+
+    async def notice_requested(self, event: NoticeRequested) -> None:
+        async with unit_of_work(self.sessions) as session:
+            if await self._add_notice(session, event):
+                await raise_flag(session, pages_queued("sms"))
+            await session.commit()
+
+    async def _add_notice(self, session: AsyncSession, event: NoticeRequested) -> bool:
+        """Unless the notice was handled already, or its assignment has one: its SMS row,
+        queued. Whether it added one."""
+        body = notice_text(event, showable_incident(event))
+        if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
+            return False
+        now = self.clock.now()
+        added = await session.execute(
+            insert(NotifierPage)
+            .values(
+                id=uuid.uuid4(),
+                kind=PageKind.NOTICE.value,
+                channel="sms",
+                agency=event.facts.agency,
+                assignment_id=event.assignment_id,
+                incident_id=event.incident_id,
+                member_id=event.member_id,
+                phone=event.phone,
+                code=None,
+                body=body,
+                facts=event.facts.model_dump(mode="json"),
+                remind_supervisor=False,
+                state=SendState.QUEUED.value,
+                attempts=0,
+                send_after=now,
+                send_deadline=now + NOTICE_SEND_WINDOW,
+                twilio_status_rank=0,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(NotifierPage.id)
+        )
+        return added.first() is not None
+
+
+def notice_text(event: NoticeRequested, incident: PageIncident) -> str:
+    """The notice's SMS, by its kind."""
+    match event.notice:
+        case "stood_down":
+            return stood_down_text(incident)
 
 
 async def _add_alert(

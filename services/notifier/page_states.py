@@ -28,6 +28,7 @@ class SendState(StrEnum):
 class PageKind(StrEnum):
     PAGE = "page"  # to a specialist, for an assignment
     ALERT = "alert"  # to a coordinator or manager
+    NOTICE = "notice"  # to a specialist, for an assignment, asking for no answer (stood down)
 
 
 class Answer(StrEnum):
@@ -39,8 +40,11 @@ class Answer(StrEnum):
         return "accepted" if self is Answer.ACCEPTED else "declined"
 
 
-ANSWERABLE_STATES = frozenset({SendState.SENDING, SendState.SENT, SendState.UNCERTAIN})
-"""States in which the specialist may have the page in hand, so a reply can answer it."""
+ANSWERABLE_STATES = frozenset(
+    {SendState.SENDING, SendState.SENT, SendState.UNCERTAIN, SendState.NOT_SENT}
+)
+"""States in which the specialist may have the page in hand, so a reply can answer it: a page
+kept `not_sent` (Twilio not configured) is in the hands of the console's test phones."""
 
 SMS_STATUS_RANK = {
     "accepted": 1,

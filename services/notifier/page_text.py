@@ -1,11 +1,13 @@
 """The SMS page (CONTRACT §6.7): the incident's time, place and event, the page code and reply
-words, and the reminders, in at most two GSM-7 segments. The input cannot carry names."""
+words, and the reminders, in at most two GSM-7 segments; and the stood-down notice, with the
+same facts and nothing to answer. The input cannot carry names."""
 
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -64,6 +66,7 @@ EVENT_WORDS = {
 CONFIDENTIALITY_REMINDER = "Confidentiality has limits: never promise it."
 SUPERVISOR_REMINDER = "If you accept, tell your immediate supervisor."
 NO_LOCATION_WORDS = "(location not given)"
+STOOD_DOWN_WORDS = "You are no longer needed; no reply needed. Thank you."
 
 _PAGE_CODE = re.compile(r"[0-9]{4}")
 
@@ -226,10 +229,13 @@ def _place_phrase(location: PageLocation | None, address: str | None) -> str:
     return NO_LOCATION_WORDS
 
 
+def _agency_words(incident: PageIncident) -> str:
+    return _capped(plain_gsm_text(incident.agency), AGENCY_MAX_SEPTETS)
+
+
 def _compose(incident: PageIncident, place: str, *, code: str, remind_supervisor: bool) -> str:
-    agency = _capped(plain_gsm_text(incident.agency), AGENCY_MAX_SEPTETS)
     parts = [
-        f"Peer support page ({agency}): {event_words(incident.event)} {place},"
+        f"Peer support page ({_agency_words(incident)}): {event_words(incident.event)} {place},"
         f" {short_time_words(incident)}.",
         f"Reply YES {code} to accept, NO {code} to decline.",
     ]
@@ -243,6 +249,30 @@ def _fits(text: str) -> bool:
     return sms_segments(text) <= MAX_SEGMENTS
 
 
+def _fitted(location: PageLocation | None, compose: Callable[[str], str]) -> str:
+    """`compose(place)` in at most two GSM-7 segments: with the whole address, else the longest
+    start of it that fits (followed by `...`), else the coordinates."""
+    address = (
+        plain_gsm_text(location.address).rstrip(" ,") if location and location.address else None
+    )
+
+    def composed(place_address: str | None) -> str:
+        return compose(_place_phrase(location, place_address))
+
+    full = composed(address)
+    if address is None or _fits(full):
+        return full
+    shortest, longest = 0, len(address)
+    while shortest < longest:
+        middle = (shortest + longest + 1) // 2
+        if _fits(composed(address[:middle].rstrip(" ,") + ELLIPSIS)):
+            shortest = middle
+        else:
+            longest = middle - 1
+    kept = address[:shortest].rstrip(" ,")
+    return composed(kept + ELLIPSIS if kept else None)
+
+
 def page_text(incident: PageIncident, *, code: str, remind_supervisor: bool) -> str:
     """The SMS page: at most two GSM-7 segments, shortening the address when it must.
 
@@ -251,24 +281,19 @@ def page_text(incident: PageIncident, *, code: str, remind_supervisor: bool) -> 
     """
     if not _PAGE_CODE.fullmatch(code):
         raise ValueError("a page code is four digits")
-    location = incident.location
-    address = (
-        plain_gsm_text(location.address).rstrip(" ,") if location and location.address else None
+    return _fitted(
+        incident.location,
+        lambda place: _compose(incident, place, code=code, remind_supervisor=remind_supervisor),
     )
 
-    def compose(place_address: str | None) -> str:
-        place = _place_phrase(location, place_address)
-        return _compose(incident, place, code=code, remind_supervisor=remind_supervisor)
 
-    full = compose(address)
-    if address is None or _fits(full):
-        return full
-    shortest, longest = 0, len(address)
-    while shortest < longest:
-        middle = (shortest + longest + 1) // 2
-        if _fits(compose(address[:middle].rstrip(" ,") + ELLIPSIS)):
-            shortest = middle
-        else:
-            longest = middle - 1
-    kept = address[:shortest].rstrip(" ,")
-    return compose(kept + ELLIPSIS if kept else None)
+def stood_down_text(incident: PageIncident) -> str:
+    """The SMS that tells a specialist already paged (or who accepted) that the team was stood
+    down: the same facts as the page, no code, no answer asked; at most two GSM-7 segments."""
+    return _fitted(
+        incident.location,
+        lambda place: (
+            f"PST ({_agency_words(incident)}): the team for the {event_words(incident.event)}"
+            f" {place}, {short_time_words(incident)}, is stood down. {STOOD_DOWN_WORDS}"
+        ),
+    )

@@ -98,7 +98,7 @@ def assignment_paging_columns(
     open_page = PAGES.alias("open_page")
     return [
         select(func.array_agg(PAGES.c.channel))
-        .where(PAGES.c.assignment_id == assignment_id)
+        .where(PAGES.c.assignment_id == assignment_id, PAGES.c.kind == PageKind.PAGE.value)
         .scalar_subquery()
         .label("paged_channels"),
         sibling_code.label("code"),
@@ -158,6 +158,7 @@ _CLOSING = (
     update(PAGES)
     .where(
         PAGES.c.assignment_id == bindparam("closing_assignment", type_=UUID(as_uuid=True)),
+        PAGES.c.kind == PageKind.PAGE.value,
         PAGES.c.closed_at.is_(None),
     )
     .values(
@@ -170,7 +171,8 @@ _CLOSING = (
         ),
     )
 )
-"""Close an assignment's open pages (a queued one is cancelled, never sent)."""
+"""Close an assignment's open pages (a queued one is cancelled, never sent); its notice, which
+asks for no answer, is not a page that closes: it is sent even after a withdrawal."""
 
 _WITHDRAWING = _CLOSING.where(exists(select(_CLAIMED.c.event_id))).add_cte(
     pg_insert(WITHDRAWALS)

@@ -20,8 +20,10 @@ for new pages. A page's
 publishes it at its next poll; every other outcome wakes the relay at once.
 
 Without Twilio credentials (`pager` None) due rows become `not_sent`, each logged once with its
-text, and stay readable by the coordinators (`console.pages_not_sent`). Nothing is reported to
-the dispatcher: its timers escalate as if the page went unanswered.
+text, and stay readable by the coordinators (`console.pages_not_sent`). In the same transaction
+each becomes a `MessageKeptUnsent` on the activity topic (its text, and its code if it has one),
+which the console's test phones show (`test_phones` answers as them). Nothing is reported to the
+dispatcher: its timers escalate as if the page went unanswered.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from services.notifier.sending_rows import (
     overdue_probe,
     overdue_rows_statement,
     queued_rows_statement,
+    queued_rows_with_codes,
     read_rows,
     record_answers,
     write_rows,
@@ -61,8 +64,10 @@ from shared.clock import Clock
 from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
+from shared.events import MessageKeptUnsent
 from shared.kafka.topics import Topics
 from shared.outbox.enqueue import flag_outbox_written
+from shared.outbox.rows import write_events
 from shared.settings import Settings
 from shared.transient_failures import is_transient
 
@@ -105,6 +110,23 @@ class SenderTuning:
 
 def webhook_url(settings: Settings, path: str) -> str:
     return f"{str(settings.public_url).rstrip('/')}{path}"
+
+
+def kept_unsent_event(row: SendingRow, *, code: str | None, at: datetime) -> MessageKeptUnsent:
+    """What the console's test phones are told of a row kept unsent: the SMS's body, or the
+    words the call would say (a call's row holds `call_script.call_say_text`)."""
+    return MessageKeptUnsent(
+        occurred_at=at,
+        page_id=row.id,
+        kind=row.kind,
+        channel="sms" if row.channel == "sms" else "call",
+        agency=row.agency,
+        incident_id=row.incident_id,
+        assignment_id=row.assignment_id,
+        phone=row.phone,
+        code=code,
+        text=row.body,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,10 +410,14 @@ class PageSender:
 
     # -- without Twilio -------------------------------------------------------------------
     async def _keep_unsent(self) -> bool:
+        """Mark the queued rows `not_sent`, log each, and tell the console's test phones
+        (`MessageKeptUnsent`), in one transaction."""
         async with unit_of_work(self._sessions) as session:
-            rows = await read_rows(session, self._queued_rows)
-            if not rows:
+            queued = await queued_rows_with_codes(session, self._queued_rows)
+            if not queued:
                 return False
+            now = self._clock.now()
+            rows = [row for row, _ in queued]
             for row in rows:
                 NOT_SENT.labels(row.channel).inc()
                 log.warning(
@@ -409,5 +435,10 @@ class PageSender:
                 )
             unsent = [replace(row, state=SendState.NOT_SENT.value) for row in rows]
             await write_rows(session, unsent, topics=self._topics)
+            await write_events(
+                session,
+                self._topics,
+                *(kept_unsent_event(row, code=code, at=now) for row, code in queued),
+            )
             await session.commit()
             return True

@@ -6,7 +6,8 @@ the sender is the notifier's hottest loop).
 - Twilio's answers for a claimed batch are recorded by one statement, committed by itself: the
   rows, their outcomes for the outbox and any opt-out (`record_answers`).
 - The rarer paths (claimed rows that must not be sent, sweeps, the demo mode) read the rows
-  under lock in a transaction and write them back with one statement (`write_rows`).
+  under lock in a transaction and write them back with one statement (`write_rows`); the demo
+  mode also writes what it kept unsent to the outbox (`sender.kept_unsent_event`).
 """
 
 from __future__ import annotations
@@ -320,14 +321,23 @@ def overdue_probe(*, channel: str) -> Select[Any]:
 
 
 def queued_rows_statement(*, channel: str, limit: int) -> Select[Any]:
-    """The queued rows of `channel`, oldest first, locked (held ones skipped)."""
+    """The queued rows of `channel`, oldest first, locked (held ones skipped), each with its
+    page code (`queued_rows_with_codes`)."""
     return (
-        select(*_COLUMNS)
+        select(*_COLUMNS, PAGES.c.code)
         .where(PAGES.c.state == SendState.QUEUED.value, PAGES.c.channel == channel)
         .order_by(PAGES.c.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+async def queued_rows_with_codes(
+    session: AsyncSession, statement: Select[Any]
+) -> list[tuple[SendingRow, str | None]]:
+    """The rows of `queued_rows_statement`, each with its page code (None for an alert or a
+    notice): what the demo mode tells the console's test phones."""
+    return [(SendingRow.of(row), row.code) for row in await session.execute(statement)]
 
 
 async def read_rows(

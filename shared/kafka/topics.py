@@ -34,6 +34,12 @@ class Topics:
         return f"{self.prefix}page-outcomes"
 
     @property
+    def activity(self) -> str:
+        """What happened, for read models (the console): decisions, assignment moves, closes,
+        messages kept unsent; keyed by incident id."""
+        return f"{self.prefix}activity"
+
+    @property
     def dead_letter(self) -> str:
         """Events a consumer could not handle, kept for a person to look at."""
         return f"{self.prefix}dead-letter"
@@ -43,5 +49,6 @@ class Topics:
             TopicSpec(self.incidents, 6, "incident reports and their updates"),
             TopicSpec(self.page_commands, 6, "page and call commands for the notifier"),
             TopicSpec(self.page_outcomes, 6, "page outcomes for the dispatcher"),
+            TopicSpec(self.activity, 6, "decisions and assignment moves for read models"),
             TopicSpec(self.dead_letter, 1, "events that could not be handled"),
         ]

@@ -1,0 +1,32 @@
+"""The console's consumer: each event (or a partition's run of them) into the read model in one
+transaction, which tells the boards of the agencies it changed when it commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.console.live import notify_board
+from services.console.projector import project
+from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import unit_of_work
+from shared.events import AnyEvent
+
+
+@dataclass
+class ProjectionHandler:
+    sessions: SessionFactory
+
+    async def __call__(self, event: AnyEvent) -> None:
+        await self.handle_batch([event])
+
+    async def handle_batch(self, events: list[AnyEvent]) -> None:
+        async with unit_of_work(self.sessions) as session:
+            changed: set[str] = set()
+            for event in events:
+                agency = await project(session, event)
+                if agency is not None:
+                    changed.add(agency)
+                    await session.flush()
+            for agency in sorted(changed):
+                await notify_board(session, agency)
+            await session.commit()

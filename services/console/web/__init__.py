@@ -1,0 +1,1 @@
+"""The console's web layer: pages, forms, live streams, sign-in."""

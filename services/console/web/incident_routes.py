@@ -1,0 +1,230 @@
+"""The board, an incident's page, their live streams, and what coordinators do on them."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.console import actions
+from services.console.accounts import audit
+from services.console.accounts.sessions import SignedIn
+from services.console.context import ConsoleContext
+from services.console.eligibility import roster_with_eligibility
+from services.console.read_model import alerts, incident, open_incidents, timeline
+from services.console.web.pages import BASE
+from services.console.web.rendering import TEAM, live_stream, page
+from services.console.web.security import require_csrf, require_role, signed_in
+from shared.db.unit_of_work import unit_of_work
+from shared.errors import InvalidInput, NotFound
+from shared.policy import Role
+
+
+def _ctx(request: Request) -> ConsoleContext:
+    console: ConsoleContext = request.app.state.console
+    return console
+
+
+async def render_board(ctx: ConsoleContext, agency: str) -> str:
+    """The agency's board as every one of its coordinators sees it (no per-person content,
+    so one rendering serves every watcher)."""
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        incidents = await open_incidents(session, agency)
+    return ctx.pages.render(
+        "_board.html",
+        incidents=incidents,
+        now=ctx.runtime.clock.now(),
+        **ctx.pages.agency_globals(agency),
+    )
+
+
+async def _incident_parts(
+    ctx: ConsoleContext, agency: str, incident_id: uuid.UUID
+) -> dict[str, object]:
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        found = await incident(session, agency, incident_id)
+        if found is None:
+            raise NotFound("no such incident")
+        return {
+            "incident": found,
+            "lines": await timeline(session, incident_id),
+            "incident_alerts": await alerts(session, agency, incident_id=incident_id),
+        }
+
+
+def incident_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/board", response_class=HTMLResponse)
+    async def board(request: Request) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, "see the board")
+            incidents = await open_incidents(session, user.agency)
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="board.read",
+                agency=user.agency,
+                user_id=user.user_id,
+            )
+            response = await page(
+                ctx, session, user, "board.html", current="board", incidents=incidents
+            )
+            await session.commit()
+        return response
+
+    @router.get("/board/stream")
+    async def board_stream(request: Request) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, "see the board")
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="board.watch",
+                agency=user.agency,
+                user_id=user.user_id,
+            )
+            await session.commit()
+        agency = user.agency
+        return live_stream(
+            ctx, request, agency, "board", lambda: render_board(ctx, agency), offered=True
+        )
+
+    @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+    async def incident_page(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            if user.role not in TEAM:
+                raise NotFound("no such incident")  # the chief's and requesters' don't exist
+            found = await incident(session, user.agency, incident_id)
+            if found is None:
+                raise NotFound("no such incident")
+            involved = {
+                str(p["member_id"])
+                for p in (found.report or {}).get("persons") or []
+                if p.get("member_id")
+            }
+            assigned = {a.member_id for a in found.assignments}
+            roster = await roster_with_eligibility(
+                session, user.agency, involved=involved, assigned=assigned
+            )
+            agency = ctx.registry.get(user.agency)
+            consent = [c.id for c in agency.policy.criteria if c.needs_consent]
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="incident.read",
+                agency=user.agency,
+                user_id=user.user_id,
+                object_type="incident",
+                object_id=str(incident_id),
+            )
+            response = await page(
+                ctx,
+                session,
+                user,
+                "incident.html",
+                current="board",
+                incident=found,
+                lines=await timeline(session, incident_id),
+                incident_alerts=await alerts(session, user.agency, incident_id=incident_id),
+                awaiting_approval=[a for a in found.assignments if a.state == "awaiting_approval"]
+                if user.role == Role.COORDINATOR
+                else [],
+                consent_section=", §".join(consent),
+                may_add_specialists=agency.may_set_additional_specialists.allows(user.role),
+                pageable=[e for e in roster if e.why_not is None],
+            )
+            await session.commit()
+        return response
+
+    @router.get("/incidents/{incident_id}/stream")
+    async def incident_stream(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, "see incidents")
+            found = await incident(session, user.agency, incident_id)
+            if found is None:
+                raise NotFound("no such incident")
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="incident.watch",
+                agency=user.agency,
+                user_id=user.user_id,
+                object_type="incident",
+                object_id=str(incident_id),
+            )
+            await session.commit()
+        agency = user.agency
+
+        async def render() -> str:
+            parts = await _incident_parts(ctx, agency, incident_id)
+            return ctx.pages.render(
+                "_incident_live.html", **parts, **ctx.pages.agency_globals(agency)
+            )
+
+        return live_stream(ctx, request, agency, "incident", render)
+
+    async def _act(
+        request: Request, incident_id: uuid.UUID, what: str
+    ) -> tuple[ConsoleContext, SignedIn, dict[str, str]]:
+        ctx = _ctx(request)
+        form = await request.form()
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, what)
+            require_csrf(user, form.get("csrf_token"))
+            await session.commit()
+        return ctx, user, {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+    def _back(incident_id: uuid.UUID) -> Response:
+        return RedirectResponse(f"{BASE}/incidents/{incident_id}", status_code=303)
+
+    @router.post("/incidents/{incident_id}/stand-down")
+    async def stand_down(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx, user, _ = await _act(request, incident_id, "stand the team down")
+        await actions.stand_down(ctx, user, incident_id)
+        return _back(incident_id)
+
+    @router.post("/incidents/{incident_id}/manual-page")
+    async def manual_page(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx, user, form = await _act(request, incident_id, "page a specialist")
+        member_id = form.get("member_id", "").strip()
+        if not member_id:
+            raise InvalidInput("member_id: choose the specialist to page")
+        await actions.page_by_hand(ctx, user, incident_id, member_id)
+        return _back(incident_id)
+
+    @router.post("/incidents/{incident_id}/consent")
+    async def consent(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx, user, _ = await _act(request, incident_id, "record consent")
+        await actions.record_consent(ctx, user, incident_id)
+        return _back(incident_id)
+
+    @router.post("/incidents/{incident_id}/extra-specialists")
+    async def extra(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx, user, form = await _act(request, incident_id, "authorise extra specialists")
+        try:
+            count = int(form.get("additional_specialists", ""))
+        except ValueError:
+            raise InvalidInput("additional_specialists: a whole number from 0 to 10") from None
+        await actions.authorise_extra(ctx, user, incident_id, count)
+        return _back(incident_id)
+
+    @router.post("/incidents/{incident_id}/approval")
+    async def approval(request: Request, incident_id: uuid.UUID) -> Response:
+        ctx, user, form = await _act(request, incident_id, "record a consult")
+        member_id = form.get("member_id", "").strip()
+        if not member_id:
+            raise InvalidInput("member_id: whose Bureau Director was consulted")
+        await actions.record_approval(ctx, user, incident_id, member_id)
+        return _back(incident_id)
+
+    return router

@@ -1,0 +1,132 @@
+"""Commanders' and supervisors' pages: request the team, follow their requests; and the
+statistics page, the only one a chief has."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from services.console import actions
+from services.console.accounts import audit
+from services.console.context import ConsoleContext
+from services.console.read_model import own_requests
+from services.console.request_form import EVENTS, OUTCOMES, blank_form, report_from_form
+from services.console.web.pages import BASE
+from services.console.web.rendering import REQUESTERS, page
+from services.console.web.security import require_csrf, require_role, signed_in
+from shared.errors import InvalidInput
+
+REQUEST_WORDS = {
+    "kcmo": "Policy 830 §III.E.6: the on-scene commander may request the team for any incident "
+    "they believe calls for it. The PST Manager is told at once and specialists are paged.",
+    "kck": "FOP #4 §B.1.h: a supervisor may request the team when they believe it is needed. "
+    "The coordinators are told at once and specialists are paged.",
+}
+
+
+def _ctx(request: Request) -> ConsoleContext:
+    console: ConsoleContext = request.app.state.console
+    return console
+
+
+def request_router() -> APIRouter:
+    router = APIRouter()
+
+    async def _form_page(
+        request: Request, form: dict[str, str], message: str, status_code: int = 200
+    ) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, REQUESTERS, "request the team")
+            response = await page(
+                ctx,
+                session,
+                user,
+                "request.html",
+                current="request",
+                status_code=status_code,
+                form=form,
+                events=EVENTS,
+                outcomes=OUTCOMES,
+                message=message,
+                request_words=REQUEST_WORDS.get(user.agency, ""),
+            )
+            await session.commit()
+        return response
+
+    @router.get("/request", response_class=HTMLResponse)
+    async def request_form(request: Request) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            await session.commit()
+        zone = ctx.registry.get(user.agency).time_zone
+        return await _form_page(request, blank_form(ctx.runtime.clock.now(), zone), "")
+
+    @router.post("/request", response_class=HTMLResponse)
+    async def request_submit(request: Request) -> Response:
+        ctx = _ctx(request)
+        raw = await request.form()
+        form = {k: str(v)[:600] for k, v in raw.items() if isinstance(v, str)}
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, REQUESTERS, "request the team")
+            require_csrf(user, raw.get("csrf_token"))
+            await session.commit()
+        try:
+            report = report_from_form(
+                form,
+                agency=user.agency,
+                zone=ctx.registry.get(user.agency).time_zone,
+                role=user.role,
+                now=ctx.runtime.clock.now(),
+                agencies=frozenset(ctx.registry.slugs),
+            )
+        except InvalidInput as error:
+            return await _form_page(request, form, str(error.detail), status_code=422)
+        await actions.request_team(ctx, user, report)
+        target = "my-requests" if user.role not in ("coordinator", "manager") else "board"
+        return RedirectResponse(f"{BASE}/{target}?requested=1", status_code=303)
+
+    @router.get("/my-requests", response_class=HTMLResponse)
+    async def my_requests(request: Request) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, REQUESTERS, "request the team")
+            reports = await own_requests(session, user.user_id)
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="requests.read",
+                agency=user.agency,
+                user_id=user.user_id,
+            )
+            response = await page(
+                ctx,
+                session,
+                user,
+                "my_reports.html",
+                current="my-requests",
+                reports=reports,
+                flash=request.query_params.get("requested")
+                and "Your request was sent. Its status shows here.",
+            )
+            await session.commit()
+        return response
+
+    @router.get("/statistics", response_class=HTMLResponse)
+    async def statistics(request: Request) -> Response:
+        ctx = _ctx(request)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            audit.record(
+                session,
+                at=ctx.runtime.clock.now(),
+                actor=user.name,
+                action="statistics.read",
+                agency=user.agency,
+                user_id=user.user_id,
+            )
+            response = await page(ctx, session, user, "statistics.html", current="statistics")
+            await session.commit()
+        return response
+
+    return router
