@@ -3,8 +3,16 @@
 (function () {
   "use strict";
   function pad(n) { return n < 10 ? "0" + n : String(n); }
+  // The server's clock says what "now" is (its rendering carries it), so a browser whose own
+  // clock is off still counts down right.
+  var skew = 0;
+  function readSkew() {
+    var marked = document.querySelector("[data-server-now]");
+    var server = marked ? Date.parse(marked.getAttribute("data-server-now")) : NaN;
+    skew = isNaN(server) ? 0 : Date.now() - server;
+  }
   function tick() {
-    var now = Date.now();
+    var now = Date.now() - skew;
     document.querySelectorAll("time.due").forEach(function (el) {
       var due = Date.parse(el.getAttribute("datetime"));
       if (isNaN(due)) { return; }
@@ -22,8 +30,8 @@
     });
   }
   setInterval(tick, 1000);
-  document.addEventListener("htmx:afterSettle", tick);
-  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSettle", function () { readSkew(); tick(); });
+  document.addEventListener("DOMContentLoaded", function () { readSkew(); tick(); });
   function liveStatus(text) {
     var el = document.getElementById("live-status");
     if (el) { el.textContent = text; }

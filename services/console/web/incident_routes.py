@@ -168,7 +168,10 @@ def incident_router() -> APIRouter:
         async def render() -> str:
             parts = await _incident_parts(ctx, agency, incident_id)
             return ctx.pages.render(
-                "_incident_live.html", **parts, **ctx.pages.agency_globals(agency)
+                "_incident_live.html",
+                **parts,
+                now=ctx.runtime.clock.now(),
+                **ctx.pages.agency_globals(agency),
             )
 
         return live_stream(ctx, request, agency, "incident", render)
