@@ -47,7 +47,6 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("channel", sa.String(length=8), nullable=True),
         sa.Column("next_step_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("delivery", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("assignment_id", name=op.f("pk_console_assignments")),
@@ -123,11 +122,17 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "console_deliveries",
+        sa.Column("assignment_id", sa.UUID(), nullable=False),
+        sa.Column("outcome", sa.String(length=32), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("assignment_id", name=op.f("pk_console_deliveries")),
+    )
+    op.create_table(
         "console_timeline",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.UUID(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=False),
-        sa.Column("agency", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=48), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
@@ -212,6 +217,7 @@ def downgrade() -> None:
     op.drop_table("console_users")
     op.drop_index("ix_console_timeline_incident", table_name="console_timeline")
     op.drop_table("console_timeline")
+    op.drop_table("console_deliveries")
     op.drop_index("ix_console_test_messages_phone", table_name="console_test_messages")
     op.drop_table("console_test_messages")
     op.drop_index(

@@ -74,10 +74,19 @@ class BoardAssignment(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(8))
     next_step_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    delivery: Mapped[str | None] = mapped_column(String(32))
-    """The newest page outcome the notifier reported (sent, delivered, delivery_failed, ...)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PageDelivery(Base):
+    """The newest page outcome the notifier reported for an assignment (sent, delivered,
+    delivery_failed, ...), kept apart because it may arrive before the assignment does."""
+
+    __tablename__ = "console_deliveries"
+
+    assignment_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class TimelineEntry(Base):
@@ -88,7 +97,6 @@ class TimelineEntry(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), unique=True)
     incident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
-    agency: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     kind: Mapped[str] = mapped_column(String(48))
     text: Mapped[str] = mapped_column(Text)

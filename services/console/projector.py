@@ -22,6 +22,7 @@ from services.console.models import (
     BoardAssignment,
     BoardIncident,
     InboxAlert,
+    PageDelivery,
     TestPhoneMessage,
     TimelineEntry,
 )
@@ -150,7 +151,6 @@ def _timeline(
     session: AsyncSession,
     event: AnyEvent,
     incident_id: uuid.UUID,
-    agency: str,
     kind: str,
     text: str,
     detail: dict[str, Any],
@@ -159,7 +159,6 @@ def _timeline(
         TimelineEntry(
             event_id=event.event_id,
             incident_id=incident_id,
-            agency=agency,
             at=event.occurred_at,
             kind=kind,
             text=text,
@@ -178,7 +177,7 @@ async def _timeline_only(
     detail: dict[str, Any],
 ) -> str:
     await _ensure_incident(session, incident_id, agency, event.occurred_at)
-    _timeline(session, event, incident_id, agency, kind, text, detail)
+    _timeline(session, event, incident_id, kind, text, detail)
     await _touch(session, incident_id, event.occurred_at)
     return agency
 
@@ -211,7 +210,6 @@ async def _reported(session: AsyncSession, event: IncidentReported) -> str:
         session,
         event,
         event.incident_id,
-        event.agency,
         "report",
         f"Incident {what} by {event.reporter.name} ({event.reporter.role}, {event.reporter.via})",
         {"revision": event.revision, "report": event.report},
@@ -244,7 +242,6 @@ async def _decided(session: AsyncSession, event: ActivationDecided) -> str:
         session,
         event,
         event.incident_id,
-        event.agency,
         "decision",
         f"Decided on revision {event.revision}: {status_text(event.status)}{needed}",
         {
@@ -270,7 +267,6 @@ async def _closed(session: AsyncSession, event: ActivationClosed) -> str:
         session,
         event,
         event.incident_id,
-        event.agency,
         "closed",
         f"Closed: the team was stood down by {event.closed_by}",
         {"by": event.closed_by, "reason": event.reason},
@@ -314,7 +310,6 @@ async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -
         session,
         event,
         event.incident_id,
-        event.agency,
         "assignment",
         assignment_text(event.member_id, event.state, event.reason, event.by),
         {
@@ -330,32 +325,40 @@ async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -
 
 
 async def _page_outcome(session: AsyncSession, event: PageOutcomeReported) -> str | None:
-    agency = await session.scalar(
-        select(BoardIncident.agency).where(BoardIncident.incident_id == event.incident_id)
+    """May come before the assignment's or even the incident's first event (another topic):
+    kept by assignment, and shown once they are known."""
+    new = insert(PageDelivery).values(
+        assignment_id=event.assignment_id, outcome=event.outcome, at=event.occurred_at
+    )
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[PageDelivery.assignment_id],
+            set_={"outcome": new.excluded.outcome, "at": new.excluded.at},
+            where=PageDelivery.at <= new.excluded.at,
+        )
     )
     member_id = await session.scalar(
         select(BoardAssignment.member_id).where(
             BoardAssignment.assignment_id == event.assignment_id
         )
     )
-    if agency is None:
-        return None  # an incident the console never saw reported: nothing to show it on
-    await session.execute(
-        update(BoardAssignment)
-        .where(BoardAssignment.assignment_id == event.assignment_id)
-        .values(delivery=event.outcome)
-    )
     _timeline(
         session,
         event,
         event.incident_id,
-        agency,
         "page_outcome",
         outcome_text(member_id, event.channel, event.outcome),
-        {"channel": event.channel, "outcome": event.outcome, "member_id": member_id},
+        {
+            "channel": event.channel,
+            "outcome": event.outcome,
+            "member_id": member_id,
+            "assignment_id": str(event.assignment_id),
+        },
     )
     await _touch(session, event.incident_id, event.occurred_at)
-    return agency
+    return await session.scalar(
+        select(BoardIncident.agency).where(BoardIncident.incident_id == event.incident_id)
+    )
 
 
 async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> str:
@@ -377,7 +380,6 @@ async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> str:
             session,
             event,
             event.incident_id,
-            event.agency,
             "alert",
             f"Coordinator alert ({alert_reason_text(event.reason)}): {event.message}",
             {"reason": event.reason, "alert_id": str(event.alert_id)},

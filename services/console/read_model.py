@@ -20,6 +20,7 @@ from services.console.models import (
     BoardIncident,
     ConsoleRequest,
     InboxAlert,
+    PageDelivery,
     TestPhoneMessage,
     TimelineEntry,
 )
@@ -142,8 +143,25 @@ async def roster_names(session: AsyncSession, agency: str) -> dict[str, str]:
     return {member_id: name for member_id, name in rows.all()}
 
 
+Delivered = dict[uuid.UUID, str]
+
+
+async def _deliveries(session: AsyncSession, assignment_ids: list[uuid.UUID]) -> Delivered:
+    if not assignment_ids:
+        return {}
+    rows = await session.execute(
+        select(PageDelivery.assignment_id, PageDelivery.outcome).where(
+            PageDelivery.assignment_id.in_(assignment_ids)
+        )
+    )
+    return {assignment_id: outcome for assignment_id, outcome in rows.all()}
+
+
 def _incident(
-    row: BoardIncident, assignments: list[BoardAssignment], names: dict[str, str]
+    row: BoardIncident,
+    assignments: list[BoardAssignment],
+    names: dict[str, str],
+    delivered: Delivered,
 ) -> IncidentView:
     return IncidentView(
         incident_id=row.incident_id,
@@ -170,7 +188,7 @@ def _incident(
                 state=a.state,
                 reason=a.reason,
                 next_step_at=a.next_step_at,
-                delivery=a.delivery,
+                delivery=delivered.get(a.assignment_id),
                 updated_at=a.updated_at,
             )
             for a in sorted(assignments, key=lambda a: (a.created_at, a.member_id))
@@ -198,7 +216,10 @@ async def open_incidents(session: AsyncSession, agency: str) -> list[IncidentVie
     ):
         by_incident[assignment.incident_id].append(assignment)
     names = await roster_names(session, agency)
-    return [_incident(i, by_incident[i.incident_id], names) for i in incidents]
+    delivered = await _deliveries(
+        session, [a.assignment_id for group in by_incident.values() for a in group]
+    )
+    return [_incident(i, by_incident[i.incident_id], names, delivered) for i in incidents]
 
 
 async def incident(
@@ -213,7 +234,8 @@ async def incident(
             select(BoardAssignment).where(BoardAssignment.incident_id == incident_id)
         )
     )
-    return _incident(row, assignments, await roster_names(session, agency))
+    delivered = await _deliveries(session, [a.assignment_id for a in assignments])
+    return _incident(row, assignments, await roster_names(session, agency), delivered)
 
 
 async def timeline(session: AsyncSession, incident_id: uuid.UUID) -> list[TimelineLine]:
@@ -317,4 +339,4 @@ async def own_requests(session: AsyncSession, user_id: uuid.UUID) -> list[Incide
         ):
             by_incident[assignment.incident_id].append(assignment)
     # no names: a requester follows the staffing of their request, not who goes
-    return [_incident(i, by_incident[i.incident_id], {}) for i in incidents]
+    return [_incident(i, by_incident[i.incident_id], {}, {}) for i in incidents]

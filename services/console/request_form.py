@@ -5,6 +5,7 @@ JSON and validated by the same model, so a form can never say more or less than 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -114,5 +115,29 @@ def report_from_form(
         report["external_id"] = external_id
     try:
         return IncidentReport.model_validate(report, context={"now": now, "agencies": agencies})
+    except ValidationError as error:
+        raise InvalidInput(validation_error_line(error)) from None
+
+
+def report_from_file(
+    content: bytes, *, agency: str, now: datetime, agencies: frozenset[str]
+) -> IncidentReport:
+    """A report sent as a file: the JSON `POST /v1/incidents` takes, or an example file that
+    holds one under `report`. It must be the signed-in person's agency's."""
+    try:
+        document = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"file: not a JSON document ({error})") from None
+    if isinstance(document, dict) and isinstance(document.get("report"), dict):
+        document = document["report"]
+    if not isinstance(document, dict):
+        raise InvalidInput("file: expected a JSON object, the incident report")
+    if document.get("agency") != agency:
+        raise InvalidInput(
+            f"agency: the report is for {document.get('agency')!r}; you can send reports "
+            f"for {agency!r} only"
+        )
+    try:
+        return IncidentReport.model_validate(document, context={"now": now, "agencies": agencies})
     except ValidationError as error:
         raise InvalidInput(validation_error_line(error)) from None

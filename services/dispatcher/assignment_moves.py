@@ -45,8 +45,10 @@ class IllegalMove(Exception):
     """A move the state table forbids: a bug in the caller, never an event's fault."""
 
 
-def check_move(assignment: AssignmentRow, new: AssignmentState) -> None:
-    if not can_transition(assignment.state, new):
+def check_move(
+    assignment: AssignmentRow, new: AssignmentState, *, stood_down: bool = False
+) -> None:
+    if not can_transition(assignment.state, new, incident_stood_down=stood_down):
         raise IllegalMove(f"assignment {assignment.id}: {assignment.state} → {new}")
 
 
@@ -134,9 +136,10 @@ async def _move(
     parameters: Mapping[str, Any],
     *,
     events: Sequence[Event],
+    stood_down: bool = False,
 ) -> AssignmentRow:
     """Run one of the moves' statements, which writes `events` to the outbox."""
-    check_move(assignment, new)
+    check_move(assignment, new, stood_down=stood_down)
     values = {
         "move_assignment_id": assignment.id,
         "move_state": new.value,
@@ -214,9 +217,11 @@ async def end(
     assignment: AssignmentRow,
     new: AssignmentState,
     reason: str,
+    stood_down: bool = False,
 ) -> None:
     """→ declined, timed_out or cancelled: timers stop; a page still out is withdrawn so a
-    late reply is not taken; a declined or unanswered page may be the member's third failure."""
+    late reply is not taken; a declined or unanswered page may be the member's third failure.
+    `stood_down`: the incident was stood down, so even an accepted assignment is cancelled."""
     now = ctx.clock.now()
     events: list[Event] = []
     if assignment.state in AWAITING_ANSWER_STATES and new is not AssignmentState.DECLINED:
@@ -239,6 +244,7 @@ async def end(
         now,
         {"move_reason": reason, "move_answered_at": answered_at},
         events=events,
+        stood_down=stood_down,
     )
     if is_failure(new) and reason != UNREACHABLE:
         await tell_of_repeated_failures(session, ctx.topics, ended=ended, at=now)

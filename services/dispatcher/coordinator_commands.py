@@ -107,7 +107,12 @@ async def on_stand_down(
                 )
             )
         await end(
-            session, ctx, assignment=assignment, new=AssignmentState.CANCELLED, reason=STOOD_DOWN
+            session,
+            ctx,
+            assignment=assignment,
+            new=AssignmentState.CANCELLED,
+            reason=STOOD_DOWN,
+            stood_down=True,
         )
     await write_events(session, ctx.topics, *events)
 

@@ -40,7 +40,7 @@ from shared.db.unit_of_work import unit_of_work
 from shared.http.mounting import mount_with_lifespan
 from shared.settings import Settings
 from tests.harness.waiting import eventually
-from tests.twilio_standin import TwilioStandIn
+from tests.twilio_standin import RecordedRequest, TwilioStandIn
 
 SERVICE_NUMBER = "+18165550100"
 FAST_SENDER = SenderTuning(per_number_interval_s=0.0, poll_interval_s=0.05)
@@ -55,6 +55,7 @@ class Account:
     secret: str
     role: str
     agency: str
+    name: str
 
 
 def specialist(agency: str, number: int, **changes: Any) -> dict[str, Any]:
@@ -102,18 +103,19 @@ class ConsoleSystem:
 
     async def account(self, role: str, agency: str = "kcmo") -> Account:
         email = f"{role}-{uuid.uuid4().hex[:6]}@{agency}.example.org"
+        name = f"{role.capitalize()} {email[:10]}"
         async with self.database() as session:
             made = await add_user(
                 session,
                 agency=agency,
                 role=role,
-                name=f"{role.capitalize()} {email[:10]}",
+                name=name,
                 email=email,
                 now=self.clock.now(),
                 agencies=("kcmo", "kck"),
                 hasher=HASHER,
             )
-        return Account(email, made.password, made.totp_secret, role, agency)
+        return Account(email, made.password, made.totp_secret, role, agency, name)
 
     async def cad_secret(self, agency: str) -> str:
         async with self.database() as session:
@@ -146,6 +148,26 @@ class ConsoleSystem:
         assert answer.status_code in (200, 202), answer.text
         incident_id: str = answer.json()["incident_id"]
         return incident_id
+
+    def incident_url(self, incident_id: str) -> str:
+        return f"{self.console}/incidents/{incident_id}"
+
+    def sms_sent_to(self, phone: str, containing: str = "") -> list[RecordedRequest]:
+        """The stand-in's SMS to `phone` so far (with `containing` in the body)."""
+        assert self.twilio is not None, "a system without the Twilio stand-in"
+        return [
+            m
+            for m in self.twilio.messages
+            if m.form.get("To") == phone and containing in m.form.get("Body", "")
+        ]
+
+    async def sms_to(self, phone: str, containing: str = "") -> RecordedRequest:
+        """The first SMS the stand-in got for `phone` (with `containing`), once it came."""
+        sent: list[RecordedRequest] = await eventually(
+            lambda: self.sms_sent_to(phone, containing),
+            what=f"an SMS to {phone}" + (f" saying {containing!r}" if containing else ""),
+        )
+        return sent[0]
 
     async def sign_in(self, page: Page, account: Account) -> None:
         await page.goto(f"{self.console}/sign-in")

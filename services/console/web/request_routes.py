@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import UploadFile
 
 from services.console import actions
 from services.console.accounts import audit
 from services.console.context import ConsoleContext
 from services.console.read_model import own_requests
-from services.console.request_form import EVENTS, OUTCOMES, blank_form, report_from_form
+from services.console.request_form import (
+    EVENTS,
+    OUTCOMES,
+    blank_form,
+    report_from_file,
+    report_from_form,
+)
 from services.console.web.pages import BASE
-from services.console.web.rendering import REQUESTERS, page
+from services.console.web.rendering import REQUESTERS, TEAM, page
 from services.console.web.security import require_csrf, require_role, signed_in
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, PayloadTooLarge
+
+MAX_REPORT_FILE = 64 * 1024
 
 REQUEST_WORDS = {
     "kcmo": "Policy 830 §III.E.6: the on-scene commander may request the team for any incident "
@@ -50,6 +59,7 @@ def request_router() -> APIRouter:
                 outcomes=OUTCOMES,
                 message=message,
                 request_words=REQUEST_WORDS.get(user.agency, ""),
+                may_upload=user.role in TEAM,
             )
             await session.commit()
         return response
@@ -85,6 +95,29 @@ def request_router() -> APIRouter:
         await actions.request_team(ctx, user, report)
         target = "my-requests" if user.role not in ("coordinator", "manager") else "board"
         return RedirectResponse(f"{BASE}/{target}?requested=1", status_code=303)
+
+    @router.post("/request/file", response_class=HTMLResponse)
+    async def request_file(request: Request) -> Response:
+        ctx = _ctx(request)
+        raw = await request.form(max_part_size=MAX_REPORT_FILE)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, "send a report from a file")
+            require_csrf(user, raw.get("csrf_token"))
+            await session.commit()
+        upload = raw.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("file: choose the report file to send")
+        content = await upload.read(MAX_REPORT_FILE + 1)
+        if len(content) > MAX_REPORT_FILE:
+            raise PayloadTooLarge("file: a report is at most 64 KiB")
+        report = report_from_file(
+            content,
+            agency=user.agency,
+            now=ctx.runtime.clock.now(),
+            agencies=frozenset(ctx.registry.slugs),
+        )
+        await actions.request_team(ctx, user, report)
+        return RedirectResponse(f"{BASE}/board", status_code=303)
 
     @router.get("/my-requests", response_class=HTMLResponse)
     async def my_requests(request: Request) -> Response:
