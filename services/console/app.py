@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from fastapi import FastAPI, Request, Response
@@ -24,7 +25,12 @@ from services.console.accounts.passwords import STANDARD_HASHER
 from services.console.context import ConsoleContext
 from services.console.live import LiveBoards
 from services.console.projection_consumer import ProjectionHandler
-from services.console.web.incident_routes import incident_router, render_board
+from services.console.web.incident_routes import (
+    incident_router,
+    render_board,
+    render_board_meta,
+    render_card,
+)
 from services.console.web.pages import BASE, Pages
 from services.console.web.request_routes import request_router
 from services.console.web.security import NotSignedIn, security_headers
@@ -70,7 +76,12 @@ def create_console(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime.open("console", settings, clock or SystemClock())
         pages = Pages(agencies)
-        live = LiveBoards(settings.require_database_url(), lambda agency: render_board(ctx, agency))
+        live = LiveBoards(
+            settings.require_database_url(),
+            board=lambda agency: render_board(ctx, agency),
+            card=lambda agency, incident_id: render_card(ctx, agency, incident_id),
+            meta=lambda agency: render_board_meta(ctx, agency),
+        )
         ctx = ConsoleContext(
             runtime=runtime,
             registry=agencies,
@@ -156,9 +167,17 @@ def _install_error_pages(app: FastAPI) -> None:
             flash=None,
             title=TITLES.get(error.status_code, "Not accepted"),
             message=error.detail,
-            back=request.headers.get("referer") if request.method == "POST" else None,
+            back=_back_to(request) if request.method == "POST" else None,
         )
         return HTMLResponse(html, status_code=error.status_code, headers=error.headers)
+
+
+def _back_to(request: Request) -> str | None:
+    """The console page the failed form was on (its path only: never another site's URL)."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc != request.url.netloc or not referer.path.startswith(f"{BASE}/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def create_app(

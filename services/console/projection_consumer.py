@@ -3,6 +3,7 @@ transaction, which tells the boards of the agencies it changed when it commits."
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from services.console.live import notify_board
@@ -21,12 +22,12 @@ class ProjectionHandler:
 
     async def handle_batch(self, events: list[AnyEvent]) -> None:
         async with unit_of_work(self.sessions) as session:
-            changed: set[str] = set()
+            changed: set[tuple[str, uuid.UUID | None]] = set()
             for event in events:
                 agency = await project(session, event)
                 if agency is not None:
-                    changed.add(agency)
+                    changed.add((agency, getattr(event, "incident_id", None)))
                     await session.flush()
-            for agency in sorted(changed):
-                await notify_board(session, agency)
+            for agency, incident_id in sorted(changed, key=str):
+                await notify_board(session, agency, incident_id)
             await session.commit()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.models import (
@@ -222,6 +222,15 @@ async def open_incidents(session: AsyncSession, agency: str) -> list[IncidentVie
     return [_incident(i, by_incident[i.incident_id], names, delivered) for i in incidents]
 
 
+async def open_count(session: AsyncSession, agency: str) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(BoardIncident)
+        .where(BoardIncident.agency == agency, BoardIncident.closed_at.is_(None))
+    )
+    return int(found or 0)
+
+
 async def incident(
     session: AsyncSession, agency: str, incident_id: uuid.UUID
 ) -> IncidentView | None:
@@ -319,17 +328,33 @@ async def test_phones(session: AsyncSession, agency: str) -> list[TestPhone]:
 
 
 async def own_requests(session: AsyncSession, user_id: uuid.UUID) -> list[IncidentView]:
-    """The incidents a commander or supervisor reported with the console's form."""
+    """The incidents a commander or supervisor reported with the console's form, newest first;
+    one the read model has not seen yet shows as being decided (nothing known of it here)."""
     rows = list(
         await session.execute(
-            select(BoardIncident)
-            .join(ConsoleRequest, ConsoleRequest.incident_id == BoardIncident.incident_id)
+            select(ConsoleRequest, BoardIncident)
+            .outerjoin(BoardIncident, ConsoleRequest.incident_id == BoardIncident.incident_id)
             .where(ConsoleRequest.user_id == user_id)
-            .order_by(BoardIncident.created_at.desc())
+            .order_by(ConsoleRequest.created_at.desc())
             .limit(50)
         )
     )
-    incidents = [row[0] for row in rows]
+    incidents = [
+        board
+        if board is not None
+        else BoardIncident(
+            incident_id=request.incident_id,
+            agency=request.agency,
+            revision=0,
+            activate=False,
+            criteria=[],
+            reasons=[],
+            specialists=0,
+            created_at=request.created_at,
+            updated_at=request.created_at,
+        )
+        for request, board in rows
+    ]
     by_incident: dict[uuid.UUID, list[BoardAssignment]] = defaultdict(list)
     if incidents:
         for assignment in await session.scalars(

@@ -89,7 +89,7 @@ async def test_recording_consent_decides_the_incident_again_and_pages(
     timeline = page.locator(".timeline")
     await expect(timeline.get_by_text("Incident revised (revision 2)")).to_be_visible()
     await expect(timeline.get_by_text("Decided on revision 2: activate the team")).to_be_visible()
-    await expect(decision.get_by_text("paged by SMS")).to_have_count(2)
+    await expect(decision.locator(".assign-table").get_by_text("paged by SMS")).to_have_count(2)
     sent = await eventually(
         lambda: system.twilio.messages if len(system.twilio.messages) >= 2 else None,
         what="two SMS pages",

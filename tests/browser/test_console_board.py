@@ -53,7 +53,8 @@ async def test_a_cad_report_appears_on_an_open_board_within_a_second(
 async def test_the_escalation_moves_on_the_board_as_the_stand_in_answers(
     system: ConsoleSystem, page: Page
 ) -> None:
-    assert system.twilio is not None
+    twilio = system.twilio
+    assert twilio is not None
     coordinator = await system.account("coordinator")
     secret = await system.cad_secret("kcmo")
     await system.sign_in(page, coordinator)
@@ -62,18 +63,18 @@ async def test_the_escalation_moves_on_the_board_as_the_stand_in_answers(
     await expect(card.get_by_text("paged by SMS")).to_have_count(2)
     await expect(card.get_by_text("call at")).to_have_count(2)
     first, second = await eventually(
-        lambda: system.twilio.messages if len(system.twilio.messages) >= 2 else None,
+        lambda: twilio.messages if len(twilio.messages) >= 2 else None,
         what="two SMS pages",
     )
     code = first.form["Body"].split("YES ")[1][:4]
-    await system.twilio.send_inbound_sms(first.form["To"], f"YES {code}")
+    await twilio.send_inbound_sms(first.form["To"], f"YES {code}")
     await expect(card.get_by_text("accepted", exact=True)).to_be_visible()
     await expect(card.get_by_text("1 of 2 specialists accepted")).to_be_visible()
     # silence: after the SMS timeout the other one is called
     system.clock.advance(system.settings.sms_ack_timeout_s + 1)
     await expect(card.get_by_text("being called")).to_be_visible()
     await expect(card.get_by_text("next specialist at")).to_be_visible()
-    await system.twilio.send_inbound_sms(second.form["To"], "no")
+    await twilio.send_inbound_sms(second.form["To"], "no")
     await expect(card.get_by_text("declined")).to_be_visible()
     await expect(card.locator(".assignments li")).to_have_count(3)
     await screenshot(page, "board-escalation")

@@ -12,9 +12,9 @@ from services.console.accounts import audit
 from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
 from services.console.eligibility import roster_with_eligibility
-from services.console.read_model import alerts, incident, open_incidents, timeline
+from services.console.read_model import alerts, incident, open_count, open_incidents, timeline
 from services.console.web.pages import BASE
-from services.console.web.rendering import TEAM, live_stream, page
+from services.console.web.rendering import TEAM, board_stream, fragment_stream, page
 from services.console.web.security import require_csrf, require_role, signed_in
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import InvalidInput, NotFound
@@ -26,14 +26,35 @@ def _ctx(request: Request) -> ConsoleContext:
     return console
 
 
-async def render_board(ctx: ConsoleContext, agency: str) -> str:
-    """The agency's board as every one of its coordinators sees it (no per-person content,
-    so one rendering serves every watcher)."""
+async def render_board(ctx: ConsoleContext, agency: str) -> tuple[str, set[uuid.UUID]]:
+    """The agency's board as every one of its coordinators sees it (nothing in it is one
+    person's), and the incidents on it."""
     async with unit_of_work(ctx.runtime.sessions) as session:
         incidents = await open_incidents(session, agency)
-    return ctx.pages.render(
+    html = ctx.pages.render(
         "_board.html",
         incidents=incidents,
+        now=ctx.runtime.clock.now(),
+        **ctx.pages.agency_globals(agency),
+    )
+    return html, {i.incident_id for i in incidents}
+
+
+async def render_card(ctx: ConsoleContext, agency: str, incident_id: uuid.UUID) -> str:
+    """One incident's card on the board (hidden once the incident is closed)."""
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        found = await incident(session, agency, incident_id)
+    if found is None:
+        return f'<li id="card-{incident_id}" hidden></li>'
+    return ctx.pages.render("_card.html", incident=found, **ctx.pages.agency_globals(agency))
+
+
+async def render_board_meta(ctx: ConsoleContext, agency: str) -> str:
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        count = await open_count(session, agency)
+    return ctx.pages.render(
+        "_board_meta.html",
+        open_count=count,
         now=ctx.runtime.clock.now(),
         **ctx.pages.agency_globals(agency),
     )
@@ -77,7 +98,7 @@ def incident_router() -> APIRouter:
         return response
 
     @router.get("/board/stream")
-    async def board_stream(request: Request) -> Response:
+    async def board_live(request: Request) -> Response:
         ctx = _ctx(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the board")
@@ -91,9 +112,7 @@ def incident_router() -> APIRouter:
             )
             await session.commit()
         agency = user.agency
-        return live_stream(
-            ctx, request, agency, "board", lambda: render_board(ctx, agency), offered=True
-        )
+        return board_stream(ctx, request, agency, lambda: ctx.live.board(agency))
 
     @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
     async def incident_page(request: Request, incident_id: uuid.UUID) -> Response:
@@ -174,7 +193,9 @@ def incident_router() -> APIRouter:
                 **ctx.pages.agency_globals(agency),
             )
 
-        return live_stream(ctx, request, agency, "incident", render)
+        return fragment_stream(
+            ctx, request, agency, "incident", render, lambda change: incident_id in change.cards
+        )
 
     async def _act(
         request: Request, incident_id: uuid.UUID, what: str

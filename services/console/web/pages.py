@@ -45,6 +45,7 @@ class Pages:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # package data: no file changes under a running service
         )
         self.env.globals.update(base=BASE, assets=f"{BASE}/static")
         self.env.filters.update(

@@ -3,6 +3,9 @@ every form carries, and live streams (Server-Sent Events)."""
 
 from __future__ import annotations
 
+import math
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -12,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
+from services.console.live import BoardChange
 from services.console.read_model import unacknowledged_alerts
 from services.console.web.pages import BASE
 from services.console.web.security import SESSION_COOKIE, still_live
@@ -24,6 +28,9 @@ REQUESTERS = frozenset({Role.COMMANDER, Role.SUPERVISOR, Role.COORDINATOR, Role.
 """Who may request the team with the console's form (as `POST /v1/incidents` allows; the chief
 sees only statistics in the console)."""
 KEEP_ALIVE_S = 15.0
+SESSION_CHECK_S = 10.0
+"""A stream asks whether its session is still live at most this often (and at every quiet
+`KEEP_ALIVE_S`), not at every change: fifty boards need not ask fifty times a second."""
 
 
 def home_of(user: SignedIn) -> str:
@@ -90,43 +97,103 @@ SIGNED_OUT = (
     "</p>"
 )
 
+Events = AsyncIterator[str]
 
-def live_stream(
+
+def _streaming(events: Events) -> StreamingResponse:
+    return StreamingResponse(
+        events,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _changes(
+    ctx: ConsoleContext, request: Request, agency: str
+) -> AsyncIterator[BoardChange | None]:
+    """The agency's changes as they come (None: a quiet while, time for a keep-alive), until
+    the browser goes or the session ends (then one `SignedOut`). Watching is not activity: it
+    does not keep the session alive."""
+    token = request.cookies.get(SESSION_COOKIE)
+    watcher = ctx.live.watch(agency)
+    checked = -math.inf
+    try:
+        while not await request.is_disconnected():
+            change = await watcher.next_change(KEEP_ALIVE_S)
+            if change is None or time.monotonic() - checked >= SESSION_CHECK_S:
+                async with unit_of_work(ctx.runtime.sessions) as session:
+                    live = await still_live(session, token, ctx.runtime.clock.now())
+                if not live:
+                    raise SignedOut()
+                checked = time.monotonic()
+            yield change
+    finally:
+        ctx.live.forget(watcher)
+
+
+class SignedOut(Exception):
+    """The stream's session ended."""
+
+
+def board_stream(
+    ctx: ConsoleContext,
+    request: Request,
+    agency: str,
+    render_board: Callable[[], Awaitable[tuple[str, set[uuid.UUID]]]],
+) -> StreamingResponse:
+    """The board at once (`board`: so a browser that reconnects is brought up to date), then
+    each changed incident's card as it changes: `card-<id>` replaces a card the browser has,
+    `new-card` adds one at the top; `board-meta` is the heading with the count. The cards are
+    those `LiveBoards` rendered once for every watcher of the agency."""
+
+    async def events() -> Events:
+        html, shown = await render_board()
+        known = set(shown)  # this browser's: the rendering is shared
+        yield sse_message("board", html)
+        try:
+            async for change in _changes(ctx, request, agency):
+                if change is None:
+                    yield ": still here\n\n"
+                    continue
+                if change.full:
+                    html, shown = await render_board()
+                    known = set(shown)
+                    yield sse_message("board", html)
+                    continue
+                for incident_id, card in change.cards.items():
+                    if incident_id in known:
+                        yield sse_message(f"card-{incident_id}", card)
+                    elif "hidden" not in card.split(">", 1)[0]:
+                        known.add(incident_id)
+                        yield sse_message("new-card", card)
+                if change.meta is not None:
+                    yield sse_message("board-meta", change.meta)
+        except SignedOut:
+            yield sse_message("signed-out", SIGNED_OUT)
+
+    return _streaming(events())
+
+
+def fragment_stream(
     ctx: ConsoleContext,
     request: Request,
     agency: str,
     event: str,
     render: Callable[[], Awaitable[str]],
-    *,
-    offered: bool = False,
+    wants: Callable[[BoardChange], bool],
 ) -> StreamingResponse:
-    """A stream of `event`s, each a fresh rendering: one at once (so a browser that reconnects
-    is brought up to date), then one at every change of the agency's read model. It ends with
-    `signed-out` when the session does (watching is not activity: it does not keep the session
-    alive). `offered`: send the rendering `LiveBoards` made once for all the agency's watchers
-    (the board) instead of rendering again."""
-    token = request.cookies.get(SESSION_COOKIE)
+    """A page's live part (`event`), rendered for this browser at once and again after every
+    change of the agency's read model that `wants` says concerns it."""
 
-    async def events() -> AsyncIterator[str]:
-        watcher = ctx.live.watch(agency)
+    async def events() -> Events:
+        yield sse_message(event, await render())
         try:
-            yield sse_message(event, await render())
-            while not await request.is_disconnected():
-                changed = await watcher.next_board(KEEP_ALIVE_S)
-                async with unit_of_work(ctx.runtime.sessions) as session:
-                    live = await still_live(session, token, ctx.runtime.clock.now())
-                if not live:
-                    yield sse_message("signed-out", SIGNED_OUT)
-                    return
-                if changed is None:
+            async for change in _changes(ctx, request, agency):
+                if change is None:
                     yield ": still here\n\n"
-                    continue
-                yield sse_message(event, changed if offered else await render())
-        finally:
-            ctx.live.forget(watcher)
+                elif change.full or wants(change):
+                    yield sse_message(event, await render())
+        except SignedOut:
+            yield sse_message("signed-out", SIGNED_OUT)
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return _streaming(events())

@@ -13,6 +13,7 @@ from services.console.context import ConsoleContext
 from services.console.read_model import own_requests
 from services.console.request_form import (
     EVENTS,
+    FIELDS,
     OUTCOMES,
     blank_form,
     report_from_file,
@@ -91,7 +92,9 @@ def request_router() -> APIRouter:
                 agencies=frozenset(ctx.registry.slugs),
             )
         except InvalidInput as error:
-            return await _form_page(request, form, str(error.detail), status_code=422)
+            # unticked boxes are not sent: the form shows them unticked again
+            kept = dict.fromkeys(FIELDS, "") | form
+            return await _form_page(request, kept, str(error.detail), status_code=422)
         await actions.request_team(ctx, user, report)
         target = "my-requests" if user.role not in ("coordinator", "manager") else "board"
         return RedirectResponse(f"{BASE}/{target}?requested=1", status_code=303)

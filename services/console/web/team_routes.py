@@ -17,7 +17,7 @@ from services.console.context import ConsoleContext
 from services.console.eligibility import RosterLine, roster_with_eligibility
 from services.console.read_model import alerts, test_phones
 from services.console.web.pages import BASE
-from services.console.web.rendering import TEAM, live_stream, page
+from services.console.web.rendering import TEAM, fragment_stream, page
 from services.console.web.security import require_csrf, require_role, signed_in
 from services.intake.roster_files import read_roster_file
 from shared.db.unit_of_work import unit_of_work
@@ -123,6 +123,28 @@ def team_router() -> APIRouter:
             await session.commit()
         return response
 
+    # before "/roster/{member_id}", which would take "import" for a member id
+    @router.post("/roster/import", response_class=HTMLResponse)
+    async def roster_import(request: Request) -> Response:
+        ctx = _ctx(request)
+        form = await request.form(max_part_size=MAX_ROSTER_FILE)
+        async with signed_in(request, ctx.runtime) as (session, user):
+            require_role(user, TEAM, "import the roster")
+            require_csrf(user, form.get("csrf_token"))
+            await session.commit()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("file: choose the roster file to import")
+        content = await upload.read(MAX_ROSTER_FILE + 1)
+        if len(content) > MAX_ROSTER_FILE:
+            raise PayloadTooLarge("file: a roster file is at most 1 MiB")
+        try:
+            entries = read_roster_file(content, agency=user.agency)
+        except UnicodeDecodeError:
+            raise InvalidInput("file: not UTF-8 text (save the CSV as UTF-8)") from None
+        await actions.replace_roster(ctx, user, entries, "roster.import", {"entries": len(entries)})
+        return RedirectResponse(f"{BASE}/roster?saved=1", status_code=303)
+
     @router.get("/roster/{member_id}", response_class=HTMLResponse)
     async def roster_entry(request: Request, member_id: str) -> Response:
         ctx = _ctx(request)
@@ -197,27 +219,6 @@ def team_router() -> APIRouter:
         )
         return RedirectResponse(f"{BASE}/roster?saved=1", status_code=303)
 
-    @router.post("/roster/import", response_class=HTMLResponse)
-    async def roster_import(request: Request) -> Response:
-        ctx = _ctx(request)
-        form = await request.form(max_part_size=MAX_ROSTER_FILE)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, TEAM, "import the roster")
-            require_csrf(user, form.get("csrf_token"))
-            await session.commit()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("file: choose the roster file to import")
-        content = await upload.read(MAX_ROSTER_FILE + 1)
-        if len(content) > MAX_ROSTER_FILE:
-            raise PayloadTooLarge("file: a roster file is at most 1 MiB")
-        try:
-            entries = read_roster_file(content, agency=user.agency)
-        except UnicodeDecodeError:
-            raise InvalidInput("file: not UTF-8 text (save the CSV as UTF-8)") from None
-        await actions.replace_roster(ctx, user, entries, "roster.import", {"entries": len(entries)})
-        return RedirectResponse(f"{BASE}/roster?saved=1", status_code=303)
-
     @router.get("/test-phones", response_class=HTMLResponse)
     async def phones_page(request: Request) -> Response:
         ctx = _ctx(request)
@@ -244,7 +245,14 @@ def team_router() -> APIRouter:
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "use the test phones")
             await session.commit()
-        return live_stream(ctx, request, user.agency, "phones", lambda: render_phones(ctx, user))
+        return fragment_stream(
+            ctx,
+            request,
+            user.agency,
+            "phones",
+            lambda: render_phones(ctx, user),
+            lambda change: change.other or bool(change.cards),
+        )
 
     @router.post("/test-phones/reply")
     async def phones_reply(request: Request) -> Response:
