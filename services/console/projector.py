@@ -206,12 +206,14 @@ async def _reported(session: AsyncSession, event: IncidentReported) -> str:
         )
     )
     what = "reported" if event.revision == 1 else f"revised (revision {event.revision})"
+    reporter = event.reporter
+    role = "" if reporter.role == reporter.via else f" ({reporter.role})"  # a CAD's is "cad"
     _timeline(
         session,
         event,
         event.incident_id,
         "report",
-        f"Incident {what} by {event.reporter.name} ({event.reporter.role}, {event.reporter.via})",
+        f"Incident {what} by {reporter.name}{role} via {reporter.via}",
         {"revision": event.revision, "report": event.report},
     )
     await _touch(session, event.incident_id, event.occurred_at)

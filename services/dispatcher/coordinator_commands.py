@@ -18,7 +18,7 @@ from services.dispatcher.assignment_states import AssignmentState, is_open
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.records import DecisionRow, lock_decision
 from services.dispatcher.selection import ineligibility, plan_pages
-from services.dispatcher.staffing import overtime_eligible
+from services.dispatcher.staffing import ask_for_approval, overtime_eligible
 from services.dispatcher.staffing_picture import load_staffing_picture
 from services.dispatcher.staffing_writes import StaffingWrites
 from services.dispatcher.tables import DECISIONS
@@ -188,16 +188,4 @@ async def on_manual_page(
     )
     await writes.write(session)
     if assignment.state is AssignmentState.AWAITING_APPROVAL:
-        await raise_alert(
-            session,
-            ctx.topics,
-            agency=assignment.agency,
-            incident_id=assignment.incident_id,
-            reason=AlertReason.APPROVAL_NEEDED,
-            message=(
-                f"Specialist {assignment.member_id} is on duty: they are paged once a "
-                "coordinator records that their Bureau Director was consulted."
-            ),
-            dedupe_key=f"{AlertReason.APPROVAL_NEEDED}:{assignment.id}",
-            at=now,
-        )
+        await ask_for_approval(session, ctx, assignment)

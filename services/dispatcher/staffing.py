@@ -100,7 +100,7 @@ async def staff_incident(
     writes.alerted_shortfall(plan.shortfall)
     await writes.write(session)
     for assignment in waiting:
-        await _ask_for_approval(session, ctx, assignment)
+        await ask_for_approval(session, ctx, assignment)
     if plan.shortfall > previous_shortfall:
         await _tell_of_shortfall(
             session,
@@ -111,9 +111,10 @@ async def staff_incident(
         )
 
 
-async def _ask_for_approval(
+async def ask_for_approval(
     session: AsyncSession, ctx: DispatcherContext, assignment: AssignmentRow
 ) -> None:
+    """Tell the coordinators that an on-duty choice waits for the Bureau Director consult."""
     await raise_alert(
         session,
         ctx.topics,

@@ -169,6 +169,16 @@ class ConsoleSystem:
         )
         return sent[0]
 
+    async def first_sms(self, count: int) -> list[RecordedRequest]:
+        """The stand-in's first `count` SMS, once that many came."""
+        twilio = self.twilio
+        assert twilio is not None, "a system without the Twilio stand-in"
+        sent: list[RecordedRequest] = await eventually(
+            lambda: twilio.messages[:count] if len(twilio.messages) >= count else None,
+            what=f"{count} SMS",
+        )
+        return sent
+
     async def sign_in(self, page: Page, account: Account) -> None:
         await page.goto(f"{self.console}/sign-in")
         await page.get_by_label("Email").fill(account.email)

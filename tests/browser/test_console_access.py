@@ -25,7 +25,7 @@ from tests.browser.console_system import (
     example,
     specialist,
 )
-from tests.harness.waiting import eventually
+from tests.harness.browser import check_accessibility, screenshot
 
 REFUSED = "The email, password or code is not right. Check them and try again."
 
@@ -41,8 +41,7 @@ async def _paged_incident(system: ConsoleSystem) -> str:
     """A kcmo incident whose two specialists have been texted."""
     secret = await system.cad_secret("kcmo")
     incident_id = await system.send_cad("kcmo", secret, example("02-kcmo-line-of-duty-death"))
-    assert system.twilio is not None
-    await eventually(lambda: len(system.twilio.messages) >= 2, what="two SMS pages")
+    await system.first_sms(2)
     return incident_id
 
 
@@ -99,7 +98,12 @@ async def test_a_post_without_the_csrf_token_changes_nothing(
     url = f"{system.incident_url(incident_id)}/stand-down"
 
     # the browser's own cookies, without the token and with a wrong one
-    for form in ({}, {"csrf_token": "not-the-token"}, {"csrf_token": token[:-1]}):
+    forms: list[dict[str, str | float | bool]] = [
+        {},
+        {"csrf_token": "not-the-token"},
+        {"csrf_token": token[:-1]},
+    ]
+    for form in forms:
         answer = await page.request.post(url, form=form, max_redirects=0)
         assert answer.status == 403, (form, answer.status)
         assert "nothing was changed" in await answer.text()
@@ -155,13 +159,16 @@ async def test_an_open_board_says_when_its_session_has_ended(
     await system.send_cad("kcmo", secret, example("02-kcmo-line-of-duty-death"))
     await expect(page.get_by_text("Your session has ended.")).to_be_visible()
     await expect(page.locator(".incident")).to_have_count(0)
+    await expect(page.locator("#live-status")).to_have_text(
+        "Not live: your session has ended, so this board no longer changes."
+    )
+    await check_accessibility(page, "board-session-ended")
+    await screenshot(page, "board-session-ended")
     await page.get_by_role("link", name="Sign in again").click()
     await expect(page).to_have_url(f"{system.console}/sign-in")
 
 
-async def test_another_agencys_incident_does_not_exist(
-    system: ConsoleSystem, page: Page
-) -> None:
+async def test_another_agencys_incident_does_not_exist(system: ConsoleSystem, page: Page) -> None:
     incident_id = await _paged_incident(system)
     kck = await system.account("coordinator", "kck")
     await system.sign_in(page, kck)

@@ -14,6 +14,7 @@ from playwright.async_api import Page, expect
 from shared.clock import ManualClock
 from shared.settings import Settings
 from tests.browser.console_system import ConsoleSystem, console_system, example, specialist
+from tests.harness.browser import check_accessibility, screenshot
 from tests.harness.waiting import eventually
 
 
@@ -43,6 +44,8 @@ async def test_the_bureau_director_consult_pages_the_on_duty_specialist(
 
     await card.get_by_role("link", name="Family death").click()
     await expect(page).to_have_url(system.incident_url(incident_id))
+    await check_accessibility(page, "incident-awaiting-consult")
+    await screenshot(page, "incident-awaiting-consult")
     await page.get_by_role(
         "button", name="Record the Bureau Director consult for Specialist KCK 1"
     ).click()
@@ -90,14 +93,13 @@ async def test_recording_consent_decides_the_incident_again_and_pages(
     await expect(timeline.get_by_text("Incident revised (revision 2)")).to_be_visible()
     await expect(timeline.get_by_text("Decided on revision 2: activate the team")).to_be_visible()
     await expect(decision.locator(".assign-table").get_by_text("paged by SMS")).to_have_count(2)
-    sent = await eventually(
-        lambda: system.twilio.messages if len(system.twilio.messages) >= 2 else None,
-        what="two SMS pages",
-    )
+    sent = await system.first_sms(2)
     assert {m.form["To"] for m in sent} <= {f"+181655500{n:02d}" for n in range(1, 5)}
     await page.reload()
     await expect(page.locator(".facts").get_by_text("revision 2")).to_be_visible()
-    await expect(page.get_by_role("button", name="Record the member's express consent")).to_have_count(0)
+    await expect(
+        page.get_by_role("button", name="Record the member's express consent")
+    ).to_have_count(0)
 
 
 async def test_standing_down_texts_everyone_paged_or_accepted_and_closes(
@@ -109,10 +111,7 @@ async def test_standing_down_texts_everyone_paged_or_accepted_and_closes(
     await system.sign_in(page, coordinator)
     incident_id = await system.send_cad("kcmo", secret, example("02-kcmo-line-of-duty-death"))
     assert system.twilio is not None
-    first, second = await eventually(
-        lambda: system.twilio.messages if len(system.twilio.messages) >= 2 else None,
-        what="two SMS pages",
-    )
+    first, second = await system.first_sms(2)
     await system.twilio.send_inbound_sms(first.form["To"], f"YES {page_code(first.form['Body'])}")
     card = page.locator(".incident").filter(has_text="Line of duty death")
     await expect(card.get_by_text("accepted", exact=True)).to_be_visible()
@@ -128,13 +127,17 @@ async def test_standing_down_texts_everyone_paged_or_accepted_and_closes(
     await expect(live.get_by_text("closed", exact=False).first).to_be_visible()
     timeline = page.locator(".timeline")
     await expect(timeline.get_by_text("stood the team down").first).to_be_visible()
-    await expect(timeline.get_by_text("is told by SMS that they are no longer needed")).to_have_count(2)
+    await expect(
+        timeline.get_by_text("is told by SMS that they are no longer needed")
+    ).to_have_count(2)
 
     await page.get_by_role("link", name="Board").first.click()
     await expect(page.get_by_text("No open incident")).to_be_visible()
     await expect(page.locator(".incident")).to_have_count(0)
     await page.goto(system.incident_url(incident_id))
     await expect(page.get_by_role("button", name="Stand the team down")).to_have_count(0)
+    await check_accessibility(page, "incident-stood-down")
+    await screenshot(page, "incident-stood-down")
 
 
 async def test_a_coordinator_pages_a_specialist_by_hand_for_a_free_place(

@@ -92,7 +92,9 @@ async def test_a_request_with_a_mistake_comes_back_with_what_is_wrong(
     await expect(phone.get_by_label("Address or cross streets")).to_have_value(
         "12th St & Grand Blvd"
     )
-    await phone.get_by_role("navigation", name="Console").get_by_role(
-        "link", name="My requests"
-    ).click()
+    await (
+        phone.get_by_role("navigation", name="Console")
+        .get_by_role("link", name="My requests")
+        .click()
+    )
     await expect(phone.get_by_text("You have not requested the team")).to_be_visible()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from shared.clock import ManualClock
 from shared.settings import Settings
@@ -97,7 +97,7 @@ async def test_importing_a_csv_replaces_the_roster(system: ConsoleSystem, page: 
     await system.sign_in(page, await system.account("coordinator"))
     await page.goto(f"{system.console}/roster")
     await page.get_by_label("Roster file (CSV or JSON)").set_input_files(
-        files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": CSV}]
+        files=[FilePayload(name="roster.csv", mimeType="text/csv", buffer=CSV)]
     )
     await page.get_by_role("button", name="Import").click()
 
@@ -105,7 +105,9 @@ async def test_importing_a_csv_replaces_the_roster(system: ConsoleSystem, page: 
     rows = page.locator("table.roster tbody tr")
     await expect(rows).to_have_count(2)
     await expect(page.get_by_text("Specialist KCMO")).to_have_count(0)
-    await expect(rows.filter(has_text="Imported One").get_by_text("Yes", exact=True)).to_be_visible()
+    await expect(
+        rows.filter(has_text="Imported One").get_by_text("Yes", exact=True)
+    ).to_be_visible()
     await expect(
         rows.filter(has_text="Imported Two").get_by_text("No: not active (suspended)")
     ).to_be_visible()

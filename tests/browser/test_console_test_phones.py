@@ -28,9 +28,11 @@ async def test_a_test_phone_accepts_a_page_and_the_board_shows_it(
     coordinator = await system.account("coordinator")
     secret = await system.cad_secret("kcmo")
     await system.sign_in(page, coordinator)
-    await page.get_by_role("navigation", name="Console").get_by_role(
-        "link", name="Test phones"
-    ).click()
+    await (
+        page.get_by_role("navigation", name="Console")
+        .get_by_role("link", name="Test phones")
+        .click()
+    )
     await expect(page.get_by_role("heading", name="Test phones", level=1)).to_be_visible()
     phones = page.locator(".phone")
     await expect(phones).to_have_count(4)  # the roster's phones, none texted yet

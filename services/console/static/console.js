@@ -36,10 +36,21 @@
     var el = document.getElementById("live-status");
     if (el) { el.textContent = text; }
   }
+  // The stream's last word when the session ends: stop reconnecting, say the page is not live.
+  var ended = false;
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var message = event.detail;
+    if (!message || message.type !== "signed-out") { return; }
+    ended = true;
+    if (message.target && typeof message.target.close === "function") { message.target.close(); }
+    liveStatus("Not live: your session has ended, so this board no longer changes.");
+  });
   document.addEventListener("htmx:sseError", function () {
+    if (ended) { return; }
     liveStatus("Connection lost: reconnecting. The board is brought up to date when it is back.");
   });
   document.addEventListener("htmx:sseOpen", function () {
+    if (ended) { return; }
     liveStatus("Live: changes appear without reloading.");
   });
 })();
