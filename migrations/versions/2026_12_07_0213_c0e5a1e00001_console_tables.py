@@ -111,6 +111,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=8), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("incident_id", sa.UUID(), nullable=True),
+        sa.Column("page_id", sa.UUID(), nullable=True),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_console_test_messages")),
         sa.UniqueConstraint("event_id", name=op.f("uq_console_test_messages_event_id")),

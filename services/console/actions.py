@@ -34,7 +34,7 @@ from services.intake.handlers import (
 )
 from services.intake.reporting import ReportOutcome
 from services.intake.roster import RosterChange
-from services.notifier.test_phones import answer_as_test_phone
+from services.notifier.test_phones import answer_as_test_phone, press_key_as_test_phone
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.events import ManualPageRequested, StandDownRequested
@@ -345,3 +345,63 @@ async def reply_as_test_phone(
         await notify_board(session, user.agency)
         await session.commit()
     return TestPhoneExchange(phone, body, answer)
+
+
+async def press_key_as_test_phone_call(
+    ctx: ConsoleContext, user: SignedIn, page_id: uuid.UUID, digit: str
+) -> TestPhoneExchange:
+    """Press a key in a call kept unsent, through the notifier's own call path (1 accepts,
+    2 declines); only while Twilio is not configured."""
+    if ctx.runtime.settings.twilio_configured:
+        raise Conflict("Twilio is configured: calls are answered on real phones")
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        call = await session.scalar(
+            select(TestPhoneMessage).where(
+                TestPhoneMessage.page_id == page_id,
+                TestPhoneMessage.agency == user.agency,
+                TestPhoneMessage.channel == "call",
+            )
+        )
+    if call is None:
+        raise NotFound("no such call to one of your agency's test phones")
+    answer = await press_key_as_test_phone(
+        page_id=page_id,
+        digit=digit,
+        sessions=ctx.runtime.sessions,
+        topics=ctx.runtime.topics,
+        clock=ctx.runtime.clock,
+    )
+    now = ctx.runtime.clock.now()
+    async with unit_of_work(ctx.runtime.sessions) as session:
+        session.add(
+            TestPhoneMessage(
+                agency=user.agency,
+                phone=call.phone,
+                direction="in",
+                channel="call",
+                text=f"pressed {digit}",
+                at=now,
+            )
+        )
+        session.add(
+            TestPhoneMessage(
+                agency=user.agency,
+                phone=call.phone,
+                direction="out",
+                channel="call",
+                text=answer,
+                at=now,
+            )
+        )
+        _audit(
+            session,
+            ctx,
+            user,
+            "test_phone.keypress",
+            object_type="phone",
+            object_id=call.phone,
+            detail={"digit": digit},
+        )
+        await notify_board(session, user.agency)
+        await session.commit()
+    return TestPhoneExchange(call.phone, f"pressed {digit}", answer)

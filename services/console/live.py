@@ -131,8 +131,10 @@ class LiveBoards:
         browsers connect at the same time (again after each change)."""
         version = self._versions.get(agency, 0)
         cached = self._boards.get(agency)
-        if cached is None or cached[0] != version or (
-            cached[1].done() and cached[1].exception() is not None
+        if (
+            cached is None
+            or cached[0] != version
+            or (cached[1].done() and cached[1].exception() is not None)
         ):
             cached = (version, asyncio.ensure_future(self._board(agency)))
             self._boards[agency] = cached

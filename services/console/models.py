@@ -137,6 +137,8 @@ class TestPhoneMessage(Base):
     channel: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
     incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    page_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    """The notifier's page a message kept unsent was (a call's keys are pressed on it)."""
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_console_test_messages_phone", "agency", "phone", "at"),)

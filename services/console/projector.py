@@ -400,6 +400,7 @@ async def _kept_unsent(session: AsyncSession, event: MessageKeptUnsent) -> str:
             channel=event.channel,
             text=event.text,
             incident_id=event.incident_id,
+            page_id=event.page_id,
             at=event.occurred_at,
         )
     )

@@ -126,6 +126,7 @@ class PhoneMessage:
     channel: str
     text: str
     at: datetime
+    page_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +313,9 @@ async def test_phones(session: AsyncSession, agency: str) -> list[TestPhone]:
         .where(TestPhoneMessage.agency == agency)
         .order_by(TestPhoneMessage.at, TestPhoneMessage.id)
     ):
-        messages[row.phone].append(PhoneMessage(row.direction, row.channel, row.text, row.at))
+        messages[row.phone].append(
+            PhoneMessage(row.direction, row.channel, row.text, row.at, row.page_id)
+        )
     known = {phone: (name, member_id) for phone, name, member_id in roster}
     phones = []
     for phone, sent in messages.items():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console import actions
 from services.console.accounts import audit
@@ -61,17 +63,31 @@ async def render_board_meta(ctx: ConsoleContext, agency: str) -> str:
 
 
 async def _incident_parts(
-    ctx: ConsoleContext, agency: str, incident_id: uuid.UUID
-) -> dict[str, object]:
-    async with unit_of_work(ctx.runtime.sessions) as session:
-        found = await incident(session, agency, incident_id)
-        if found is None:
-            raise NotFound("no such incident")
-        return {
-            "incident": found,
-            "lines": await timeline(session, incident_id),
-            "incident_alerts": await alerts(session, agency, incident_id=incident_id),
-        }
+    ctx: ConsoleContext, session: AsyncSession, user: SignedIn, incident_id: uuid.UUID
+) -> dict[str, Any]:
+    """What the incident's page (and its live part) shows this person, and what they may do."""
+    found = await incident(session, user.agency, incident_id)
+    if found is None:
+        raise NotFound("no such incident")
+    involved = {
+        str(p["member_id"]) for p in (found.report or {}).get("persons") or [] if p.get("member_id")
+    }
+    roster = await roster_with_eligibility(
+        session, user.agency, involved=involved, assigned={a.member_id for a in found.assignments}
+    )
+    agency = ctx.registry.get(user.agency)
+    return {
+        "incident": found,
+        "lines": await timeline(session, incident_id),
+        "incident_alerts": await alerts(session, user.agency, incident_id=incident_id),
+        "awaiting_approval": [a for a in found.assignments if a.state == "awaiting_approval"]
+        if user.role == Role.COORDINATOR
+        else [],
+        "consent_section": ", §".join(c.id for c in agency.policy.criteria if c.needs_consent),
+        "may_add_specialists": agency.may_set_additional_specialists.allows(user.role),
+        "pageable": [e for e in roster if e.why_not is None],
+        "csrf_token": user.csrf_token,
+    }
 
 
 def incident_router() -> APIRouter:
@@ -120,20 +136,7 @@ def incident_router() -> APIRouter:
         async with signed_in(request, ctx.runtime) as (session, user):
             if user.role not in TEAM:
                 raise NotFound("no such incident")  # the chief's and requesters' don't exist
-            found = await incident(session, user.agency, incident_id)
-            if found is None:
-                raise NotFound("no such incident")
-            involved = {
-                str(p["member_id"])
-                for p in (found.report or {}).get("persons") or []
-                if p.get("member_id")
-            }
-            assigned = {a.member_id for a in found.assignments}
-            roster = await roster_with_eligibility(
-                session, user.agency, involved=involved, assigned=assigned
-            )
-            agency = ctx.registry.get(user.agency)
-            consent = [c.id for c in agency.policy.criteria if c.needs_consent]
+            parts = await _incident_parts(ctx, session, user, incident_id)
             audit.record(
                 session,
                 at=ctx.runtime.clock.now(),
@@ -144,22 +147,7 @@ def incident_router() -> APIRouter:
                 object_type="incident",
                 object_id=str(incident_id),
             )
-            response = await page(
-                ctx,
-                session,
-                user,
-                "incident.html",
-                current="board",
-                incident=found,
-                lines=await timeline(session, incident_id),
-                incident_alerts=await alerts(session, user.agency, incident_id=incident_id),
-                awaiting_approval=[a for a in found.assignments if a.state == "awaiting_approval"]
-                if user.role == Role.COORDINATOR
-                else [],
-                consent_section=", §".join(consent),
-                may_add_specialists=agency.may_set_additional_specialists.allows(user.role),
-                pageable=[e for e in roster if e.why_not is None],
-            )
+            response = await page(ctx, session, user, "incident.html", current="board", **parts)
             await session.commit()
         return response
 
@@ -185,7 +173,8 @@ def incident_router() -> APIRouter:
         agency = user.agency
 
         async def render() -> str:
-            parts = await _incident_parts(ctx, agency, incident_id)
+            async with unit_of_work(ctx.runtime.sessions) as session:
+                parts = await _incident_parts(ctx, session, user, incident_id)
             return ctx.pages.render(
                 "_incident_live.html",
                 **parts,

@@ -254,6 +254,16 @@ def team_router() -> APIRouter:
             lambda change: change.other or bool(change.cards),
         )
 
+    @router.post("/test-phones/keypress")
+    async def phones_keypress(request: Request) -> Response:
+        ctx, user, form = await _form_user(request, "use the test phones")
+        try:
+            page_id = uuid.UUID(form.get("page_id", ""))
+        except ValueError:
+            raise InvalidInput("page_id: the call to answer") from None
+        await actions.press_key_as_test_phone_call(ctx, user, page_id, form.get("digit", ""))
+        return RedirectResponse(f"{BASE}/test-phones?sent=1", status_code=303)
+
     @router.post("/test-phones/reply")
     async def phones_reply(request: Request) -> Response:
         ctx, user, form = await _form_user(request, "use the test phones")
