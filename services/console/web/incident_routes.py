@@ -86,7 +86,6 @@ async def _incident_parts(
         "consent_section": ", §".join(c.id for c in agency.policy.criteria if c.needs_consent),
         "may_add_specialists": agency.may_set_additional_specialists.allows(user.role),
         "pageable": [e for e in roster if e.why_not is None],
-        "csrf_token": user.csrf_token,
     }
 
 
@@ -178,6 +177,7 @@ def incident_router() -> APIRouter:
             return ctx.pages.render(
                 "_incident_live.html",
                 **parts,
+                csrf_token=user.csrf_token,
                 now=ctx.runtime.clock.now(),
                 **ctx.pages.agency_globals(agency),
             )
