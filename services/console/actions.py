@@ -41,6 +41,7 @@ from shared.events import ManualPageRequested, StandDownRequested
 from shared.incident_report import IncidentReport
 from shared.outbox.enqueue import enqueue
 from shared.roster.entry import RosterEntryIn
+from shared.roster.models import RosterEntry
 
 
 def caller_of(user: SignedIn) -> Caller:
@@ -60,13 +61,11 @@ def _audit(
     object_id: str,
     detail: Mapping[str, audit.DetailValue] | None = None,
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
+        user,
+        action,
         at=ctx.runtime.clock.now(),
-        actor=user.name,
-        action=action,
-        agency=user.agency,
-        user_id=user.user_id,
         object_type=object_type,
         object_id=object_id,
         detail=detail,
@@ -307,8 +306,6 @@ async def reply_as_test_phone(
     if ctx.runtime.settings.twilio_configured:
         raise Conflict("Twilio is configured: replies come from real phones")
     async with unit_of_work(ctx.runtime.sessions) as session:
-        from shared.roster.models import RosterEntry
-
         on_roster = await session.scalar(
             select(RosterEntry.member_id).where(
                 RosterEntry.agency == user.agency, RosterEntry.phone == phone
@@ -323,27 +320,7 @@ async def reply_as_test_phone(
         topics=ctx.runtime.topics,
         clock=ctx.runtime.clock,
     )
-    now = ctx.runtime.clock.now()
-    async with unit_of_work(ctx.runtime.sessions) as session:
-        session.add(
-            TestPhoneMessage(
-                agency=user.agency, phone=phone, direction="in", channel="sms", text=body, at=now
-            )
-        )
-        if answer:
-            session.add(
-                TestPhoneMessage(
-                    agency=user.agency,
-                    phone=phone,
-                    direction="out",
-                    channel="sms",
-                    text=answer,
-                    at=now,
-                )
-            )
-        _audit(session, ctx, user, "test_phone.reply", object_type="phone", object_id=phone)
-        await notify_board(session, user.agency)
-        await session.commit()
+    await _keep_exchange(ctx, user, phone, "sms", body, answer, "test_phone.reply")
     return TestPhoneExchange(phone, body, answer)
 
 
@@ -371,37 +348,36 @@ async def press_key_as_test_phone_call(
         topics=ctx.runtime.topics,
         clock=ctx.runtime.clock,
     )
+    await _keep_exchange(
+        ctx, user, call.phone, "call", f"pressed {digit}", answer, "test_phone.keypress"
+    )
+    return TestPhoneExchange(call.phone, f"pressed {digit}", answer)
+
+
+async def _keep_exchange(
+    ctx: ConsoleContext,
+    user: SignedIn,
+    phone: str,
+    channel: str,
+    sent: str,
+    answer: str | None,
+    action: str,
+) -> None:
+    """What the trainer sent as the phone and what the service answered, on the phone's page."""
     now = ctx.runtime.clock.now()
     async with unit_of_work(ctx.runtime.sessions) as session:
-        session.add(
-            TestPhoneMessage(
-                agency=user.agency,
-                phone=call.phone,
-                direction="in",
-                channel="call",
-                text=f"pressed {digit}",
-                at=now,
-            )
-        )
-        session.add(
-            TestPhoneMessage(
-                agency=user.agency,
-                phone=call.phone,
-                direction="out",
-                channel="call",
-                text=answer,
-                at=now,
-            )
-        )
-        _audit(
-            session,
-            ctx,
-            user,
-            "test_phone.keypress",
-            object_type="phone",
-            object_id=call.phone,
-            detail={"digit": digit},
-        )
+        for direction, words in (("in", sent), ("out", answer)):
+            if words:
+                session.add(
+                    TestPhoneMessage(
+                        agency=user.agency,
+                        phone=phone,
+                        direction=direction,
+                        channel=channel,
+                        text=words,
+                        at=now,
+                    )
+                )
+        _audit(session, ctx, user, action, object_type="phone", object_id=phone)
         await notify_board(session, user.agency)
         await session.commit()
-    return TestPhoneExchange(call.phone, f"pressed {digit}", answer)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,3 +55,38 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+class Person(Protocol):
+    """Who is signed in, as far as the audit log names them (`sessions.SignedIn`)."""
+
+    @property
+    def user_id(self) -> uuid.UUID: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def record_by(
+    session: AsyncSession,
+    person: Person,
+    action: str,
+    *,
+    at: datetime,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: Mapping[str, DetailValue | list[DetailValue]] | None = None,
+) -> ConsoleAuditEntry:
+    """One row for what a signed-in person read or did."""
+    return record(
+        session,
+        at=at,
+        actor=person.name,
+        action=action,
+        agency=person.agency,
+        user_id=person.user_id,
+        object_type=object_type,
+        object_id=object_id,
+        detail=detail,
+    )

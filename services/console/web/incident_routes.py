@@ -15,17 +15,13 @@ from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
 from services.console.eligibility import roster_with_eligibility
 from services.console.read_model import alerts, incident, open_count, open_incidents, timeline
+from services.console.web.forms import checked_form, console_context
 from services.console.web.pages import BASE
 from services.console.web.rendering import TEAM, board_stream, fragment_stream, page
-from services.console.web.security import require_csrf, require_role, signed_in
+from services.console.web.security import require_role, signed_in
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import InvalidInput, NotFound
 from shared.policy import Role
-
-
-def _ctx(request: Request) -> ConsoleContext:
-    console: ConsoleContext = request.app.state.console
-    return console
 
 
 async def render_board(ctx: ConsoleContext, agency: str) -> tuple[str, set[uuid.UUID]]:
@@ -94,18 +90,11 @@ def incident_router() -> APIRouter:
 
     @router.get("/board", response_class=HTMLResponse)
     async def board(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the board")
             incidents = await open_incidents(session, user.agency)
-            audit.record(
-                session,
-                at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="board.read",
-                agency=user.agency,
-                user_id=user.user_id,
-            )
+            audit.record_by(session, user, "board.read", at=ctx.runtime.clock.now())
             response = await page(
                 ctx, session, user, "board.html", current="board", incidents=incidents
             )
@@ -114,35 +103,26 @@ def incident_router() -> APIRouter:
 
     @router.get("/board/stream")
     async def board_live(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the board")
-            audit.record(
-                session,
-                at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="board.watch",
-                agency=user.agency,
-                user_id=user.user_id,
-            )
+            audit.record_by(session, user, "board.watch", at=ctx.runtime.clock.now())
             await session.commit()
         agency = user.agency
         return board_stream(ctx, request, agency, lambda: ctx.live.board(agency))
 
     @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
     async def incident_page(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             if user.role not in TEAM:
                 raise NotFound("no such incident")  # the chief's and requesters' don't exist
             parts = await _incident_parts(ctx, session, user, incident_id)
-            audit.record(
+            audit.record_by(
                 session,
+                user,
+                "incident.read",
                 at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="incident.read",
-                agency=user.agency,
-                user_id=user.user_id,
                 object_type="incident",
                 object_id=str(incident_id),
             )
@@ -152,19 +132,17 @@ def incident_router() -> APIRouter:
 
     @router.get("/incidents/{incident_id}/stream")
     async def incident_stream(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see incidents")
             found = await incident(session, user.agency, incident_id)
             if found is None:
                 raise NotFound("no such incident")
-            audit.record(
+            audit.record_by(
                 session,
+                user,
+                "incident.watch",
                 at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="incident.watch",
-                agency=user.agency,
-                user_id=user.user_id,
                 object_type="incident",
                 object_id=str(incident_id),
             )
@@ -186,29 +164,18 @@ def incident_router() -> APIRouter:
             ctx, request, agency, "incident", render, lambda change: incident_id in change.cards
         )
 
-    async def _act(
-        request: Request, incident_id: uuid.UUID, what: str
-    ) -> tuple[ConsoleContext, SignedIn, dict[str, str]]:
-        ctx = _ctx(request)
-        form = await request.form()
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, TEAM, what)
-            require_csrf(user, form.get("csrf_token"))
-            await session.commit()
-        return ctx, user, {k: str(v) for k, v in form.items() if isinstance(v, str)}
-
     def _back(incident_id: uuid.UUID) -> Response:
         return RedirectResponse(f"{BASE}/incidents/{incident_id}", status_code=303)
 
     @router.post("/incidents/{incident_id}/stand-down")
     async def stand_down(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx, user, _ = await _act(request, incident_id, "stand the team down")
+        ctx, user, _ = await checked_form(request, TEAM, "stand the team down")
         await actions.stand_down(ctx, user, incident_id)
         return _back(incident_id)
 
     @router.post("/incidents/{incident_id}/manual-page")
     async def manual_page(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx, user, form = await _act(request, incident_id, "page a specialist")
+        ctx, user, form = await checked_form(request, TEAM, "page a specialist")
         member_id = form.get("member_id", "").strip()
         if not member_id:
             raise InvalidInput("member_id: choose the specialist to page")
@@ -217,13 +184,13 @@ def incident_router() -> APIRouter:
 
     @router.post("/incidents/{incident_id}/consent")
     async def consent(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx, user, _ = await _act(request, incident_id, "record consent")
+        ctx, user, _ = await checked_form(request, TEAM, "record consent")
         await actions.record_consent(ctx, user, incident_id)
         return _back(incident_id)
 
     @router.post("/incidents/{incident_id}/extra-specialists")
     async def extra(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx, user, form = await _act(request, incident_id, "authorise extra specialists")
+        ctx, user, form = await checked_form(request, TEAM, "authorise extra specialists")
         try:
             count = int(form.get("additional_specialists", ""))
         except ValueError:
@@ -233,7 +200,7 @@ def incident_router() -> APIRouter:
 
     @router.post("/incidents/{incident_id}/approval")
     async def approval(request: Request, incident_id: uuid.UUID) -> Response:
-        ctx, user, form = await _act(request, incident_id, "record a consult")
+        ctx, user, form = await checked_form(request, TEAM, "record a consult")
         member_id = form.get("member_id", "").strip()
         if not member_id:
             raise InvalidInput("member_id: whose Bureau Director was consulted")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from starlette.datastructures import UploadFile
 
 from services.console import actions
 from services.console.accounts import audit
-from services.console.context import ConsoleContext
 from services.console.read_model import own_requests
 from services.console.request_form import (
     EVENTS,
@@ -19,10 +17,11 @@ from services.console.request_form import (
     report_from_file,
     report_from_form,
 )
+from services.console.web.forms import checked_upload, console_context
 from services.console.web.pages import BASE
 from services.console.web.rendering import REQUESTERS, TEAM, page
 from services.console.web.security import require_csrf, require_role, signed_in
-from shared.errors import InvalidInput, PayloadTooLarge
+from shared.errors import InvalidInput
 
 MAX_REPORT_FILE = 64 * 1024
 
@@ -34,18 +33,13 @@ REQUEST_WORDS = {
 }
 
 
-def _ctx(request: Request) -> ConsoleContext:
-    console: ConsoleContext = request.app.state.console
-    return console
-
-
 def request_router() -> APIRouter:
     router = APIRouter()
 
     async def _form_page(
         request: Request, form: dict[str, str], message: str, status_code: int = 200
     ) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, REQUESTERS, "request the team")
             response = await page(
@@ -67,7 +61,7 @@ def request_router() -> APIRouter:
 
     @router.get("/request", response_class=HTMLResponse)
     async def request_form(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             await session.commit()
         zone = ctx.registry.get(user.agency).time_zone
@@ -75,7 +69,7 @@ def request_router() -> APIRouter:
 
     @router.post("/request", response_class=HTMLResponse)
     async def request_submit(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         raw = await request.form()
         form = {k: str(v)[:600] for k, v in raw.items() if isinstance(v, str)}
         async with signed_in(request, ctx.runtime) as (session, user):
@@ -101,18 +95,9 @@ def request_router() -> APIRouter:
 
     @router.post("/request/file", response_class=HTMLResponse)
     async def request_file(request: Request) -> Response:
-        ctx = _ctx(request)
-        raw = await request.form(max_part_size=MAX_REPORT_FILE)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, TEAM, "send a report from a file")
-            require_csrf(user, raw.get("csrf_token"))
-            await session.commit()
-        upload = raw.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("file: choose the report file to send")
-        content = await upload.read(MAX_REPORT_FILE + 1)
-        if len(content) > MAX_REPORT_FILE:
-            raise PayloadTooLarge("file: a report is at most 64 KiB")
+        ctx, user, content = await checked_upload(
+            request, TEAM, "send a report from a file", limit=MAX_REPORT_FILE, noun="report file"
+        )
         report = report_from_file(
             content,
             agency=user.agency,
@@ -124,18 +109,11 @@ def request_router() -> APIRouter:
 
     @router.get("/my-requests", response_class=HTMLResponse)
     async def my_requests(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, REQUESTERS, "request the team")
             reports = await own_requests(session, user.user_id)
-            audit.record(
-                session,
-                at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="requests.read",
-                agency=user.agency,
-                user_id=user.user_id,
-            )
+            audit.record_by(session, user, "requests.read", at=ctx.runtime.clock.now())
             response = await page(
                 ctx,
                 session,
@@ -151,16 +129,9 @@ def request_router() -> APIRouter:
 
     @router.get("/statistics", response_class=HTMLResponse)
     async def statistics(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
-            audit.record(
-                session,
-                at=ctx.runtime.clock.now(),
-                actor=user.name,
-                action="statistics.read",
-                agency=user.agency,
-                user_id=user.user_id,
-            )
+            audit.record_by(session, user, "statistics.read", at=ctx.runtime.clock.now())
             response = await page(ctx, session, user, "statistics.html", current="statistics")
             await session.commit()
         return response

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from services.console.accounts.sessions import sign_out
 from services.console.accounts.sign_in import SignedInNow, sign_in
 from services.console.context import ConsoleContext
+from services.console.web.forms import console_context
 from services.console.web.pages import BASE
 from services.console.web.rendering import home_of
 from services.console.web.security import (
@@ -26,11 +27,6 @@ from services.console.web.security import (
 from shared.db.unit_of_work import unit_of_work
 
 MAX_FIELD = 256
-
-
-def _ctx(request: Request) -> ConsoleContext:
-    console: ConsoleContext = request.app.state.console
-    return console
 
 
 def sign_in_page(
@@ -62,11 +58,11 @@ def sign_in_router() -> APIRouter:
 
     @router.get("/sign-in", response_class=HTMLResponse)
     async def sign_in_form(request: Request) -> Response:
-        return sign_in_page(_ctx(request), request)
+        return sign_in_page(console_context(request), request)
 
     @router.post("/sign-in", response_class=HTMLResponse)
     async def sign_in_submit(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         form = await request.form()
         fields = {k: str(form.get(k) or "")[:MAX_FIELD] for k in ("email", "password", "code")}
         if not sign_in_csrf_ok(request, str(form.get("csrf_token") or "")):
@@ -93,7 +89,7 @@ def sign_in_router() -> APIRouter:
 
     @router.post("/sign-out")
     async def sign_out_submit(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         form = await request.form()
         async with signed_in(request, ctx.runtime) as (session, user):
             if str(form.get("csrf_token") or "") != user.csrf_token:
@@ -108,7 +104,7 @@ def sign_in_router() -> APIRouter:
 
     @router.get("/")
     async def home(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         try:
             async with signed_in(request, ctx.runtime) as (session, user):
                 await session.commit()

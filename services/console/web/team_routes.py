@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile
 
 from services.console import actions
 from services.console.accounts import audit
@@ -16,12 +15,13 @@ from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
 from services.console.eligibility import RosterLine, roster_with_eligibility
 from services.console.read_model import alerts, test_phones
+from services.console.web.forms import checked_form, checked_upload, console_context
 from services.console.web.pages import BASE
 from services.console.web.rendering import TEAM, fragment_stream, page
-from services.console.web.security import require_csrf, require_role, signed_in
+from services.console.web.security import require_role, signed_in
 from services.intake.roster_files import read_roster_file
 from shared.db.unit_of_work import unit_of_work
-from shared.errors import InvalidInput, NotFound, PayloadTooLarge
+from shared.errors import InvalidInput, NotFound
 from shared.incident_report import validation_error_line
 from shared.roster.entry import RosterEntryIn, SpecialistStatus
 
@@ -34,23 +34,6 @@ FLAGS = (
 )
 
 
-def _ctx(request: Request) -> ConsoleContext:
-    console: ConsoleContext = request.app.state.console
-    return console
-
-
-async def _form_user(
-    request: Request, what: str
-) -> tuple[ConsoleContext, SignedIn, dict[str, str]]:
-    ctx = _ctx(request)
-    form = await request.form()
-    async with signed_in(request, ctx.runtime) as (session, user):
-        require_role(user, TEAM, what)
-        require_csrf(user, form.get("csrf_token"))
-        await session.commit()
-    return ctx, user, {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 def _read(
     session: AsyncSession,
     ctx: ConsoleContext,
@@ -60,13 +43,11 @@ def _read(
     object_type: str | None = None,
     object_id: str | None = None,
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
+        user,
+        action,
         at=ctx.runtime.clock.now(),
-        actor=user.name,
-        action=action,
-        agency=user.agency,
-        user_id=user.user_id,
         object_type=object_type,
         object_id=object_id,
     )
@@ -88,7 +69,7 @@ def team_router() -> APIRouter:
 
     @router.get("/alerts", response_class=HTMLResponse)
     async def alerts_page(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the alerts")
             found = await alerts(session, user.agency)
@@ -99,13 +80,13 @@ def team_router() -> APIRouter:
 
     @router.post("/alerts/{alert_id}/acknowledge")
     async def acknowledge(request: Request, alert_id: uuid.UUID) -> Response:
-        ctx, user, _ = await _form_user(request, "acknowledge alerts")
+        ctx, user, _ = await checked_form(request, TEAM, "acknowledge alerts")
         await actions.acknowledge_alert(ctx, user, alert_id)
         return RedirectResponse(f"{BASE}/alerts", status_code=303)
 
     @router.get("/roster", response_class=HTMLResponse)
     async def roster_page(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
             entries = await roster_with_eligibility(session, user.agency)
@@ -126,18 +107,9 @@ def team_router() -> APIRouter:
     # before "/roster/{member_id}", which would take "import" for a member id
     @router.post("/roster/import", response_class=HTMLResponse)
     async def roster_import(request: Request) -> Response:
-        ctx = _ctx(request)
-        form = await request.form(max_part_size=MAX_ROSTER_FILE)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, TEAM, "import the roster")
-            require_csrf(user, form.get("csrf_token"))
-            await session.commit()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("file: choose the roster file to import")
-        content = await upload.read(MAX_ROSTER_FILE + 1)
-        if len(content) > MAX_ROSTER_FILE:
-            raise PayloadTooLarge("file: a roster file is at most 1 MiB")
+        ctx, user, content = await checked_upload(
+            request, TEAM, "import the roster", limit=MAX_ROSTER_FILE, noun="roster file"
+        )
         try:
             entries = read_roster_file(content, agency=user.agency)
         except UnicodeDecodeError:
@@ -147,7 +119,7 @@ def team_router() -> APIRouter:
 
     @router.get("/roster/{member_id}", response_class=HTMLResponse)
     async def roster_entry(request: Request, member_id: str) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
             entry = _find(await roster_with_eligibility(session, user.agency), member_id)
@@ -175,7 +147,7 @@ def team_router() -> APIRouter:
 
     @router.post("/roster/{member_id}", response_class=HTMLResponse)
     async def roster_entry_save(request: Request, member_id: str) -> Response:
-        ctx, user, form = await _form_user(request, "edit the roster")
+        ctx, user, form = await checked_form(request, TEAM, "edit the roster")
         async with unit_of_work(ctx.runtime.sessions) as session:
             current = await roster_with_eligibility(session, user.agency)
         _find(current, member_id)
@@ -221,7 +193,7 @@ def team_router() -> APIRouter:
 
     @router.get("/test-phones", response_class=HTMLResponse)
     async def phones_page(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "use the test phones")
             phones = await test_phones(session, user.agency)
@@ -241,7 +213,7 @@ def team_router() -> APIRouter:
 
     @router.get("/test-phones/stream")
     async def phones_stream(request: Request) -> Response:
-        ctx = _ctx(request)
+        ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "use the test phones")
             await session.commit()
@@ -256,7 +228,7 @@ def team_router() -> APIRouter:
 
     @router.post("/test-phones/keypress")
     async def phones_keypress(request: Request) -> Response:
-        ctx, user, form = await _form_user(request, "use the test phones")
+        ctx, user, form = await checked_form(request, TEAM, "use the test phones")
         try:
             page_id = uuid.UUID(form.get("page_id", ""))
         except ValueError:
@@ -266,7 +238,7 @@ def team_router() -> APIRouter:
 
     @router.post("/test-phones/reply")
     async def phones_reply(request: Request) -> Response:
-        ctx, user, form = await _form_user(request, "use the test phones")
+        ctx, user, form = await checked_form(request, TEAM, "use the test phones")
         body = form.get("body", "").strip()
         if not body or len(body) > 160:
             raise InvalidInput("body: the reply, 1 to 160 characters")
