@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from services.console.live import notify_board
-from services.console.projector import project
+from services.console.projector import SHOWN, project
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.events import AnyEvent
@@ -21,13 +21,15 @@ class ProjectionHandler:
         await self.handle_batch([event])
 
     async def handle_batch(self, events: list[AnyEvent]) -> None:
+        shown = [event for event in events if isinstance(event, SHOWN)]
+        if not shown:
+            return  # page requests and withdrawals: nothing the console shows
         async with unit_of_work(self.sessions) as session:
             changed: set[tuple[str, uuid.UUID | None]] = set()
-            for event in events:
-                agency = await project(session, event)
-                if agency is not None:
-                    changed.add((agency, getattr(event, "incident_id", None)))
-                    await session.flush()
+            for event in shown:
+                board = await project(session, event)
+                if board is not None:
+                    changed.add(board)
             for agency, incident_id in sorted(changed, key=str):
                 await notify_board(session, agency, incident_id)
             await session.commit()

@@ -1,20 +1,24 @@
-"""The console's read model, built from the pipeline's events (one transaction per event).
+"""The console's read model, built from the pipeline's events.
 
-Each event is claimed once (`processed_events`, consumer `console`), so a redelivery changes
-nothing; events of one incident arrive on several topics and so in any order, and every write
-here is order-proof: a report or decision applies only when its revision is newer, an
-assignment's state only moves forward (`STATE_RANK`), a closing is kept once. After the
-transaction commits, the boards of the event's agency are told (`live.BOARD_CHANNEL`), so an
-open board changes within a second of the event.
+Every write here is idempotent and order-proof by itself, so no event needs a separate claim:
+each event's timeline line is inserted once (unique `event_id`; a redelivered event finds its
+line there and changes nothing else), a report or decision applies only when its revision is
+newer, an assignment's state only moves forward (`STATE_RANK`), a closing is kept once, a page
+outcome only replaces an older one. Events of one incident arrive on four topics and so in any
+order; whichever comes first creates what it needs. Core statements throughout: this runs for
+every event of the pipeline.
+
+`project` returns the agency and incident whose boards changed; the caller notifies them after
+its writes (`live.notify_board`), in the same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,12 +30,7 @@ from services.console.models import (
     TestPhoneMessage,
     TimelineEntry,
 )
-from services.console.wording import (
-    alert_reason_text,
-    assignment_text,
-    outcome_text,
-    status_text,
-)
+from services.console.wording import alert_reason_text, assignment_text, status_text
 from shared.events import (
     ActivationClosed,
     ActivationDecided,
@@ -46,9 +45,6 @@ from shared.events import (
     PageOutcomeReported,
     StandDownRequested,
 )
-from shared.processed_events import claim_event
-
-CONSUMER = "console"
 
 STATE_RANK = {
     "awaiting_approval": 1,
@@ -61,19 +57,173 @@ STATE_RANK = {
 }
 """An assignment's states in the order they can follow each other; ended states last."""
 
+SHOWN = (
+    IncidentReported,
+    ActivationDecided,
+    ActivationClosed,
+    AssignmentChanged,
+    PageOutcomeReported,
+    CoordinatorAlertRaised,
+    ApprovalRecorded,
+    StandDownRequested,
+    ManualPageRequested,
+    NoticeRequested,
+    MessageKeptUnsent,
+)
+"""The events the console shows; the others of its topics (page requests, withdrawals) it
+skips without a statement."""
 
-async def project(session: AsyncSession, event: AnyEvent) -> str | None:
-    """Apply one event to the read model in the caller's transaction; returns the agency whose
-    boards changed (None: not an event the console shows, or seen before)."""
-    if not await claim_event(session, consumer=CONSUMER, event_id=str(event.event_id)):
-        return None
+Changed = tuple[str, uuid.UUID | None] | None
+
+INCIDENTS = cast(Table, BoardIncident.__table__)
+ASSIGNMENTS = cast(Table, BoardAssignment.__table__)
+DELIVERIES = cast(Table, PageDelivery.__table__)
+TIMELINE = cast(Table, TimelineEntry.__table__)
+ALERTS = cast(Table, InboxAlert.__table__)
+PHONES = cast(Table, TestPhoneMessage.__table__)
+
+_LINE = (
+    insert(TIMELINE)
+    .on_conflict_do_nothing(index_elements=[TIMELINE.c.event_id])
+    .returning(TIMELINE.c.id)
+)
+
+
+def _incident_upsert(set_: dict[str, Any], where: Any) -> Any:
+    new = insert(INCIDENTS)
+    return new.on_conflict_do_update(
+        index_elements=[INCIDENTS.c.incident_id],
+        set_={name: new.excluded[name] for name in set_}
+        | {"updated_at": func.greatest(INCIDENTS.c.updated_at, new.excluded.updated_at)},
+        where=where(new),
+    )
+
+
+_REPORTED = _incident_upsert(
+    {"revision": 0, "report": 0, "reported_at": 0, "reporter_role": 0},
+    lambda new: INCIDENTS.c.revision < new.excluded.revision,
+)
+_DECIDED = _incident_upsert(
+    {
+        "decided_revision": 0,
+        "status": 0,
+        "activate": 0,
+        "criteria": 0,
+        "reasons": 0,
+        "specialists": 0,
+        "facts": 0,
+        "decided_at": 0,
+    },
+    lambda new: INCIDENTS.c.decided_revision < new.excluded.decided_revision,
+)
+_CLOSED = _incident_upsert(
+    {"closed_at": 0, "closed_by": 0}, lambda new: INCIDENTS.c.closed_at.is_(None)
+)
+_NEW_ASSIGNMENT = insert(ASSIGNMENTS)
+_ASSIGNMENT_MOVED = _NEW_ASSIGNMENT.on_conflict_do_update(
+    index_elements=[ASSIGNMENTS.c.assignment_id],
+    set_={
+        "state": _NEW_ASSIGNMENT.excluded.state,
+        "state_rank": _NEW_ASSIGNMENT.excluded.state_rank,
+        "reason": _NEW_ASSIGNMENT.excluded.reason,
+        "channel": func.coalesce(_NEW_ASSIGNMENT.excluded.channel, ASSIGNMENTS.c.channel),
+        "next_step_at": _NEW_ASSIGNMENT.excluded.next_step_at,
+        "updated_at": _NEW_ASSIGNMENT.excluded.updated_at,
+    },
+    where=ASSIGNMENTS.c.state_rank < _NEW_ASSIGNMENT.excluded.state_rank,
+)
+_DELIVERED_ASSIGNMENT = bindparam("delivered_assignment", type_=DELIVERIES.c.assignment_id.type)
+_NEW_DELIVERY = insert(DELIVERIES).values(
+    assignment_id=_DELIVERED_ASSIGNMENT,
+    outcome=bindparam("delivered_outcome", type_=DELIVERIES.c.outcome.type),
+    at=bindparam("delivered_at", type_=DELIVERIES.c.at.type),
+)
+_DELIVERED = (
+    select(ASSIGNMENTS.c.agency)
+    .where(ASSIGNMENTS.c.assignment_id == _DELIVERED_ASSIGNMENT)
+    .add_cte(
+        _NEW_DELIVERY.on_conflict_do_update(
+            index_elements=[DELIVERIES.c.assignment_id],
+            set_={"outcome": _NEW_DELIVERY.excluded.outcome, "at": _NEW_DELIVERY.excluded.at},
+            where=DELIVERIES.c.at <= _NEW_DELIVERY.excluded.at,
+        ).cte("delivered")
+    )
+)
+"""The newest outcome of a page, and the agency of its assignment if the console knows it yet."""
+_NEW_ALERT = insert(ALERTS).on_conflict_do_nothing(index_elements=[ALERTS.c.alert_id])
+
+
+def _blank_incident(incident_id: uuid.UUID, agency: str, at: datetime) -> dict[str, Any]:
+    """Every column an incident's first event must give, whichever event it is."""
+    return {
+        "incident_id": incident_id,
+        "agency": agency,
+        "revision": 0,
+        "report": None,
+        "reported_at": None,
+        "reporter_role": None,
+        "decided_revision": 0,
+        "status": None,
+        "activate": False,
+        "criteria": [],
+        "reasons": [],
+        "specialists": 0,
+        "facts": None,
+        "decided_at": None,
+        "closed_at": None,
+        "closed_by": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+async def _line(
+    session: AsyncSession,
+    event: AnyEvent,
+    incident_id: uuid.UUID,
+    kind: str,
+    text: str,
+    detail: dict[str, Any],
+) -> bool:
+    """The event's line on its incident's timeline; False when the event came before."""
+    inserted = await session.execute(
+        _LINE,
+        {
+            "event_id": event.event_id,
+            "incident_id": incident_id,
+            "at": event.occurred_at,
+            "kind": kind,
+            "text": text,
+            "detail": detail,
+        },
+    )
+    return inserted.first() is not None
+
+
+async def project(session: AsyncSession, event: AnyEvent) -> Changed:
+    """Apply one event to the read model in the caller's transaction; returns the agency (and
+    incident) whose boards changed, or None (not an event the console shows, or seen before)."""
     match event:
         case IncidentReported():
             return await _reported(session, event)
         case ActivationDecided():
             return await _decided(session, event)
         case ActivationClosed():
-            return await _closed(session, event)
+            if not await _line(
+                session,
+                event,
+                event.incident_id,
+                "closed",
+                f"Closed: the team was stood down by {event.closed_by}",
+                {"by": event.closed_by, "reason": event.reason},
+            ):
+                return None
+            await session.execute(
+                _CLOSED,
+                _blank_incident(event.incident_id, event.agency, event.occurred_at)
+                | {"closed_at": event.occurred_at, "closed_by": event.closed_by},
+            )
+            return event.agency, event.incident_id
         case AssignmentChanged():
             return await _assignment_changed(session, event)
         case PageOutcomeReported():
@@ -81,166 +231,69 @@ async def project(session: AsyncSession, event: AnyEvent) -> str | None:
         case CoordinatorAlertRaised():
             return await _alert(session, event)
         case ApprovalRecorded():
-            return await _timeline_only(
-                session,
-                event,
-                event.incident_id,
-                event.agency,
-                "approval",
-                f"{event.recorded_by} recorded the Bureau Director consult for {event.member_id}",
-                {"member_id": event.member_id, "by": event.recorded_by},
-            )
+            text = f"{event.recorded_by} recorded the Bureau Director consult for {event.member_id}"
+            detail = {"member_id": event.member_id, "by": event.recorded_by}
+            return await _only_a_line(session, event, event.agency, "approval", text, detail)
         case StandDownRequested():
-            return await _timeline_only(
-                session,
-                event,
-                event.incident_id,
-                event.agency,
-                "stand_down",
-                f"{event.requested_by} stood the team down",
-                {"by": event.requested_by},
-            )
+            text = f"{event.requested_by} stood the team down"
+            detail = {"by": event.requested_by}
+            return await _only_a_line(session, event, event.agency, "stand_down", text, detail)
         case ManualPageRequested():
-            return await _timeline_only(
-                session,
-                event,
-                event.incident_id,
-                event.agency,
-                "manual_page",
-                f"{event.requested_by} asked for {event.member_id} by hand",
-                {"member_id": event.member_id, "by": event.requested_by},
-            )
+            text = f"{event.requested_by} asked for {event.member_id} by hand"
+            detail = {"member_id": event.member_id, "by": event.requested_by}
+            return await _only_a_line(session, event, event.agency, "manual_page", text, detail)
         case NoticeRequested():
-            return await _timeline_only(
-                session,
-                event,
-                event.incident_id,
-                event.facts.agency,
-                "notice",
-                f"{event.member_id} is told by SMS that they are no longer needed",
-                {"member_id": event.member_id},
-            )
+            text = f"{event.member_id} is told by SMS that they are no longer needed"
+            detail = {"member_id": event.member_id}
+            return await _only_a_line(session, event, event.facts.agency, "notice", text, detail)
         case MessageKeptUnsent():
             return await _kept_unsent(session, event)
         case _:
             return None
 
 
-async def _ensure_incident(
-    session: AsyncSession, incident_id: uuid.UUID, agency: str, at: datetime
-) -> None:
-    await session.execute(
-        insert(BoardIncident)
-        .values(
-            incident_id=incident_id,
-            agency=agency,
-            revision=0,
-            decided_revision=0,
-            activate=False,
-            criteria=[],
-            reasons=[],
-            specialists=0,
-            created_at=at,
-            updated_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=[BoardIncident.incident_id])
-    )
-
-
-def _timeline(
+async def _only_a_line(
     session: AsyncSession,
-    event: AnyEvent,
-    incident_id: uuid.UUID,
-    kind: str,
-    text: str,
-    detail: dict[str, Any],
-) -> None:
-    session.add(
-        TimelineEntry(
-            event_id=event.event_id,
-            incident_id=incident_id,
-            at=event.occurred_at,
-            kind=kind,
-            text=text,
-            detail=detail,
-        )
-    )
-
-
-async def _timeline_only(
-    session: AsyncSession,
-    event: AnyEvent,
-    incident_id: uuid.UUID,
+    event: ApprovalRecorded | StandDownRequested | ManualPageRequested | NoticeRequested,
     agency: str,
     kind: str,
     text: str,
     detail: dict[str, Any],
-) -> str:
-    await _ensure_incident(session, incident_id, agency, event.occurred_at)
-    _timeline(session, event, incident_id, kind, text, detail)
-    await _touch(session, incident_id, event.occurred_at)
-    return agency
+) -> Changed:
+    if not await _line(session, event, event.incident_id, kind, text, detail):
+        return None
+    return agency, event.incident_id
 
 
-async def _touch(session: AsyncSession, incident_id: uuid.UUID, at: datetime) -> None:
-    await session.execute(
-        update(BoardIncident)
-        .where(BoardIncident.incident_id == incident_id)
-        .values(updated_at=func.greatest(BoardIncident.updated_at, at))
-    )
-
-
-async def _reported(session: AsyncSession, event: IncidentReported) -> str:
-    await _ensure_incident(session, event.incident_id, event.agency, event.occurred_at)
-    await session.execute(
-        update(BoardIncident)
-        .where(
-            BoardIncident.incident_id == event.incident_id,
-            BoardIncident.revision < event.revision,
-        )
-        .values(
-            revision=event.revision,
-            report=event.report,
-            reported_at=event.occurred_at,
-            reporter_role=event.reporter.role,
-        )
-    )
-    what = "reported" if event.revision == 1 else f"revised (revision {event.revision})"
+async def _reported(session: AsyncSession, event: IncidentReported) -> Changed:
     reporter = event.reporter
     role = "" if reporter.role == reporter.via else f" ({reporter.role})"  # a CAD's is "cad"
-    _timeline(
+    what = "reported" if event.revision == 1 else f"revised (revision {event.revision})"
+    if not await _line(
         session,
         event,
         event.incident_id,
         "report",
         f"Incident {what} by {reporter.name}{role} via {reporter.via}",
         {"revision": event.revision, "report": event.report},
-    )
-    await _touch(session, event.incident_id, event.occurred_at)
-    return event.agency
-
-
-async def _decided(session: AsyncSession, event: ActivationDecided) -> str:
-    await _ensure_incident(session, event.incident_id, event.agency, event.occurred_at)
+    ):
+        return None
     await session.execute(
-        update(BoardIncident)
-        .where(
-            BoardIncident.incident_id == event.incident_id,
-            BoardIncident.decided_revision < event.revision,
-        )
-        .values(
-            decided_revision=event.revision,
-            status=event.status,
-            activate=event.activate,
-            criteria=event.criteria,
-            reasons=event.reasons,
-            specialists=event.specialists,
-            facts=event.facts.model_dump(mode="json"),
-            decided_at=event.occurred_at,
-        )
+        _REPORTED,
+        _blank_incident(event.incident_id, event.agency, event.occurred_at)
+        | {
+            "revision": event.revision,
+            "report": event.report,
+            "reported_at": event.occurred_at,
+            "reporter_role": reporter.role,
+        },
     )
+    return event.agency, event.incident_id
+
+
+async def _decided(session: AsyncSession, event: ActivationDecided) -> Changed:
     needed = f"; {event.specialists} specialists" if event.activate else ""
-    _timeline(
+    if not await _line(
         session,
         event,
         event.incident_id,
@@ -253,62 +306,27 @@ async def _decided(session: AsyncSession, event: ActivationDecided) -> str:
             "reasons": event.reasons,
             "specialists": event.specialists,
         },
-    )
-    await _touch(session, event.incident_id, event.occurred_at)
-    return event.agency
-
-
-async def _closed(session: AsyncSession, event: ActivationClosed) -> str:
-    await _ensure_incident(session, event.incident_id, event.agency, event.occurred_at)
+    ):
+        return None
     await session.execute(
-        update(BoardIncident)
-        .where(BoardIncident.incident_id == event.incident_id, BoardIncident.closed_at.is_(None))
-        .values(closed_at=event.occurred_at, closed_by=event.closed_by)
+        _DECIDED,
+        _blank_incident(event.incident_id, event.agency, event.occurred_at)
+        | {
+            "decided_revision": event.revision,
+            "status": event.status,
+            "activate": event.activate,
+            "criteria": event.criteria,
+            "reasons": event.reasons,
+            "specialists": event.specialists,
+            "facts": event.facts.model_dump(mode="json"),
+            "decided_at": event.occurred_at,
+        },
     )
-    _timeline(
-        session,
-        event,
-        event.incident_id,
-        "closed",
-        f"Closed: the team was stood down by {event.closed_by}",
-        {"by": event.closed_by, "reason": event.reason},
-    )
-    await _touch(session, event.incident_id, event.occurred_at)
-    return event.agency
+    return event.agency, event.incident_id
 
 
-async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -> str:
-    await _ensure_incident(session, event.incident_id, event.agency, event.occurred_at)
-    rank = STATE_RANK.get(event.state, 0)
-    channel = {"paged": "sms", "calling": "call"}.get(event.state)
-    new = insert(BoardAssignment).values(
-        assignment_id=event.assignment_id,
-        incident_id=event.incident_id,
-        agency=event.agency,
-        member_id=event.member_id,
-        state=event.state,
-        state_rank=rank,
-        reason=event.reason,
-        channel=channel,
-        next_step_at=event.next_step_at,
-        created_at=event.occurred_at,
-        updated_at=event.occurred_at,
-    )
-    await session.execute(
-        new.on_conflict_do_update(
-            index_elements=[BoardAssignment.assignment_id],
-            set_={
-                "state": new.excluded.state,
-                "state_rank": new.excluded.state_rank,
-                "reason": new.excluded.reason,
-                "channel": func.coalesce(new.excluded.channel, BoardAssignment.channel),
-                "next_step_at": new.excluded.next_step_at,
-                "updated_at": new.excluded.updated_at,
-            },
-            where=BoardAssignment.state_rank < new.excluded.state_rank,
-        )
-    )
-    _timeline(
+async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -> Changed:
+    if not await _line(
         session,
         event,
         event.incident_id,
@@ -321,87 +339,97 @@ async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -
             "next_step_at": event.next_step_at.isoformat() if event.next_step_at else None,
             "by": event.by,
         },
-    )
-    await _touch(session, event.incident_id, event.occurred_at)
-    return event.agency
-
-
-async def _page_outcome(session: AsyncSession, event: PageOutcomeReported) -> str | None:
-    """May come before the assignment's or even the incident's first event (another topic):
-    kept by assignment, and shown once they are known."""
-    new = insert(PageDelivery).values(
-        assignment_id=event.assignment_id, outcome=event.outcome, at=event.occurred_at
-    )
+    ):
+        return None
     await session.execute(
-        new.on_conflict_do_update(
-            index_elements=[PageDelivery.assignment_id],
-            set_={"outcome": new.excluded.outcome, "at": new.excluded.at},
-            where=PageDelivery.at <= new.excluded.at,
-        )
+        _ASSIGNMENT_MOVED,
+        {
+            "assignment_id": event.assignment_id,
+            "incident_id": event.incident_id,
+            "agency": event.agency,
+            "member_id": event.member_id,
+            "state": event.state,
+            "state_rank": STATE_RANK.get(event.state, 0),
+            "reason": event.reason,
+            "channel": {"paged": "sms", "calling": "call"}.get(event.state),
+            "next_step_at": event.next_step_at,
+            "created_at": event.occurred_at,
+            "updated_at": event.occurred_at,
+        },
     )
-    member_id = await session.scalar(
-        select(BoardAssignment.member_id).where(
-            BoardAssignment.assignment_id == event.assignment_id
-        )
-    )
-    _timeline(
+    return event.agency, event.incident_id
+
+
+async def _page_outcome(session: AsyncSession, event: PageOutcomeReported) -> Changed:
+    """May come before the assignment's first event (another topic): kept by assignment and
+    shown once the assignment is known. Its line names the specialist when it is read
+    (`read_model.timeline`), as the assignment may not be known yet."""
+    if not await _line(
         session,
         event,
         event.incident_id,
         "page_outcome",
-        outcome_text(member_id, event.channel, event.outcome),
+        "",
         {
             "channel": event.channel,
             "outcome": event.outcome,
-            "member_id": member_id,
             "assignment_id": str(event.assignment_id),
         },
+    ):
+        return None
+    agency = await session.scalar(
+        _DELIVERED,
+        {
+            "delivered_assignment": event.assignment_id,
+            "delivered_outcome": event.outcome,
+            "delivered_at": event.occurred_at,
+        },
     )
-    await _touch(session, event.incident_id, event.occurred_at)
-    return await session.scalar(
-        select(BoardIncident.agency).where(BoardIncident.incident_id == event.incident_id)
-    )
+    return None if agency is None else (agency, event.incident_id)
 
 
-async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> str:
+async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> Changed:
     await session.execute(
-        insert(InboxAlert)
-        .values(
-            alert_id=event.alert_id,
-            agency=event.agency,
-            incident_id=event.incident_id,
-            reason=event.reason,
-            message=event.message,
-            raised_at=event.occurred_at,
-        )
-        .on_conflict_do_nothing(index_elements=[InboxAlert.alert_id])
+        _NEW_ALERT,
+        {
+            "alert_id": event.alert_id,
+            "agency": event.agency,
+            "incident_id": event.incident_id,
+            "reason": event.reason,
+            "message": event.message,
+            "raised_at": event.occurred_at,
+            "acknowledged_at": None,
+            "acknowledged_by": None,
+        },
     )
-    if event.incident_id is not None:
-        await _ensure_incident(session, event.incident_id, event.agency, event.occurred_at)
-        _timeline(
-            session,
-            event,
-            event.incident_id,
-            "alert",
-            f"Coordinator alert ({alert_reason_text(event.reason)}): {event.message}",
-            {"reason": event.reason, "alert_id": str(event.alert_id)},
-        )
-        await _touch(session, event.incident_id, event.occurred_at)
-    return event.agency
+    if event.incident_id is None:
+        return event.agency, None
+    await _line(
+        session,
+        event,
+        event.incident_id,
+        "alert",
+        f"Coordinator alert ({alert_reason_text(event.reason)}): {event.message}",
+        {"reason": event.reason, "alert_id": str(event.alert_id)},
+    )
+    return event.agency, event.incident_id
 
 
-async def _kept_unsent(session: AsyncSession, event: MessageKeptUnsent) -> str:
-    session.add(
-        TestPhoneMessage(
-            event_id=event.event_id,
-            agency=event.agency,
-            phone=event.phone,
-            direction="out",
-            channel=event.channel,
-            text=event.text,
-            incident_id=event.incident_id,
-            page_id=event.page_id,
-            at=event.occurred_at,
-        )
+async def _kept_unsent(session: AsyncSession, event: MessageKeptUnsent) -> Changed:
+    inserted = await session.execute(
+        insert(PHONES)
+        .on_conflict_do_nothing(index_elements=[PHONES.c.event_id])
+        .returning(PHONES.c.id),
+        {
+            "event_id": event.event_id,
+            "agency": event.agency,
+            "phone": event.phone,
+            "direction": "out",
+            "channel": event.channel,
+            "text": event.text,
+            "incident_id": event.incident_id,
+            "page_id": event.page_id,
+            "at": event.occurred_at,
+        },
     )
-    return event.agency
+    return (event.agency, None) if inserted.first() is not None else None

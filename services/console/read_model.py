@@ -24,6 +24,7 @@ from services.console.models import (
     TestPhoneMessage,
     TimelineEntry,
 )
+from services.console.wording import outcome_text
 from shared.roster.models import RosterEntry
 
 OPEN_STATES = ("awaiting_approval", "paged", "calling", "accepted")
@@ -249,12 +250,30 @@ async def incident(
 
 
 async def timeline(session: AsyncSession, incident_id: uuid.UUID) -> list[TimelineLine]:
+    """The incident's lines, oldest first; a page outcome's names its specialist now, as it
+    may have been kept before the console knew the assignment."""
     rows = await session.scalars(
         select(TimelineEntry)
         .where(TimelineEntry.incident_id == incident_id)
         .order_by(TimelineEntry.at, TimelineEntry.id)
     )
-    return [TimelineLine(r.at, r.kind, r.text, dict(r.detail)) for r in rows]
+    members = {
+        str(assignment_id): member_id
+        for assignment_id, member_id in await session.execute(
+            select(BoardAssignment.assignment_id, BoardAssignment.member_id).where(
+                BoardAssignment.incident_id == incident_id
+            )
+        )
+    }
+    lines = []
+    for row in rows:
+        detail = dict(row.detail)
+        text = row.text
+        if row.kind == "page_outcome":
+            member = members.get(str(detail.get("assignment_id")))
+            text = outcome_text(member, str(detail["channel"]), str(detail["outcome"]))
+        lines.append(TimelineLine(row.at, row.kind, text, detail))
+    return lines
 
 
 def _alert(row: InboxAlert) -> AlertView:
