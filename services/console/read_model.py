@@ -308,12 +308,12 @@ async def alerts(
 
 
 async def unacknowledged_alerts(session: AsyncSession, agency: str) -> int:
-    rows = await session.scalars(
-        select(InboxAlert.alert_id).where(
-            InboxAlert.agency == agency, InboxAlert.acknowledged_at.is_(None)
-        )
+    found = await session.scalar(
+        select(func.count())
+        .select_from(InboxAlert)
+        .where(InboxAlert.agency == agency, InboxAlert.acknowledged_at.is_(None))
     )
-    return len(list(rows))
+    return int(found or 0)
 
 
 async def test_phones(session: AsyncSession, agency: str) -> list[TestPhone]:

@@ -82,8 +82,10 @@ def moved(
     *,
     reason: str | None = None,
     next_step_at: datetime | None = None,
+    by: str | None = None,
 ) -> AssignmentChanged:
-    """The event that tells read models (the console) of a move."""
+    """The event that tells read models (the console) of a move (or of a new assignment);
+    `by`: the coordinator who asked for the specialist by hand."""
     return AssignmentChanged(
         occurred_at=at,
         assignment_id=assignment.id,
@@ -93,6 +95,7 @@ def moved(
         state=new.value,
         reason=reason,
         next_step_at=next_step_at,
+        by=by,
     )
 
 

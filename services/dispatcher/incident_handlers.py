@@ -39,10 +39,10 @@ class DecidedReport:
     report: IncidentReport
     decision: Decision
 
-    def row_values(self, ctx: DispatcherContext) -> dict[str, Any]:
-        report, decision = self.report, self.decision
-        location = report.location
-        facts = PageFacts(
+    def page_facts(self) -> PageFacts:
+        """What a page may say of the incident: time, place, kind; never names."""
+        report, location = self.report, self.report.location
+        return PageFacts(
             agency=report.agency,
             occurred_at=report.occurred_at,
             time_zone=self.agency.time_zone,
@@ -51,6 +51,9 @@ class DecidedReport:
             lon=location.lon if location else None,
             address=location.address if location else None,
         )
+
+    def row_values(self, ctx: DispatcherContext, facts: PageFacts) -> dict[str, Any]:
+        report, decision = self.report, self.decision
         return {
             "incident_id": self.event.incident_id,
             "agency": self.agency.slug,
@@ -91,7 +94,8 @@ async def on_incident_reported(
 ) -> None:
     """Claim the event, store the decision of a newer revision and page whoever it makes due."""
     claim = claim_parameters(consumer=CONSUMER, event_id=str(decided.event.event_id))
-    values = decided.row_values(ctx)
+    facts = decided.page_facts()
+    values = decided.row_values(ctx, facts)
     decision = await store_newer_decision(session, values, claim=claim)
     if decision is not None:
         announced = ActivationDecided(
@@ -104,7 +108,7 @@ async def on_incident_reported(
             criteria=values["criteria"],
             specialists=values["specialists"],
             reasons=values["reasons"],
-            facts=PageFacts.model_validate(values["page_facts"]),
+            facts=facts,
         )
         await staff_incident(session, ctx, decision=decision, announce=[announced])
 

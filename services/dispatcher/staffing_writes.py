@@ -20,14 +20,14 @@ from sqlalchemy import Integer, any_, bindparam, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.dispatcher.assignment_moves import check_move, page_request
+from services.dispatcher.assignment_moves import check_move, moved, page_request
 from services.dispatcher.assignment_states import AssignmentState
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.records import AssignmentRow, DecisionRow
 from services.dispatcher.tables import ASSIGNMENTS, DECISIONS
 from services.dispatcher.timers import TIMERS_INSERT, TimerKind, timer_parameters, timer_row
 from shared.db.array_inserts import array_insert, array_parameters
-from shared.events import AssignmentChanged, Event, PageFacts
+from shared.events import Event, PageFacts
 from shared.outbox.enqueue import flag_outbox_written
 from shared.outbox.rows import OUTBOX_INSERT, outbox_parameters
 
@@ -142,7 +142,7 @@ class StaffingWrites:
         if paged:
             self._page(assignment, by=by)
         else:
-            self._events.append(self._changed(assignment, next_step_at=None, by=by))
+            self._events.append(moved(assignment, assignment.state, now, by=by))
         return assignment
 
     def page_approved(self, assignment: AssignmentRow) -> AssignmentRow:
@@ -183,20 +183,8 @@ class StaffingWrites:
                 now=self._now,
             )
         )
-        self._events.append(self._changed(assignment, next_step_at=answer_by, by=by))
-
-    def _changed(
-        self, assignment: AssignmentRow, *, next_step_at: datetime | None, by: str | None
-    ) -> Event:
-        return AssignmentChanged(
-            occurred_at=self._now,
-            assignment_id=assignment.id,
-            incident_id=assignment.incident_id,
-            agency=assignment.agency,
-            member_id=assignment.member_id,
-            state=assignment.state.value,
-            next_step_at=next_step_at,
-            by=by,
+        self._events.append(
+            moved(assignment, assignment.state, self._now, next_step_at=answer_by, by=by)
         )
 
     async def write(self, session: AsyncSession) -> None:

@@ -18,6 +18,7 @@ from services.console.web.security import (
     BadCsrfToken,
     NotSignedIn,
     clear_session_cookie,
+    require_csrf,
     set_session_cookie,
     set_sign_in_cookie,
     sign_in_csrf_ok,
@@ -92,8 +93,7 @@ def sign_in_router() -> APIRouter:
         ctx = console_context(request)
         form = await request.form()
         async with signed_in(request, ctx.runtime) as (session, user):
-            if str(form.get("csrf_token") or "") != user.csrf_token:
-                raise BadCsrfToken()
+            require_csrf(user, form.get("csrf_token"))
             await sign_out(
                 session, token=request.cookies.get(SESSION_COOKIE, ""), now=ctx.runtime.clock.now()
             )
