@@ -150,11 +150,27 @@ async def _watch(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with pst_up({"PST_WEB_WORKERS": "2"}) as stack:
-        stack.pst("roster", "import", "--agency", "kcmo", "-",
-                  stdin=json.dumps(roster("kcmo", args.specialists)).encode())
+        stack.pst(
+            "roster",
+            "import",
+            "--agency",
+            "kcmo",
+            "-",
+            stdin=json.dumps(roster("kcmo", args.specialists)).encode(),
+        )
         secret = stack.pst("cad-secret", "rotate", "--agency", "kcmo")
-        added = stack.pst("user", "add", "--agency", "kcmo", "--role", "coordinator",
-                          "--name", "Bench Coordinator", "--email", "bench@example.org")
+        added = stack.pst(
+            "user",
+            "add",
+            "--agency",
+            "kcmo",
+            "--role",
+            "coordinator",
+            "--name",
+            "Bench Coordinator",
+            "--email",
+            "bench@example.org",
+        )
         password = PASSWORD.search(added)
         key = SECRET.search(added)
         assert password and key, added
@@ -176,8 +192,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             opened = [asyncio.Event() for _ in range(args.boards)]
             watchers = [
                 asyncio.create_task(
-                    _watch(session, f"{stack.url}/console/board/stream", cookie, sent, seen,
-                           opened[n], stop)
+                    _watch(
+                        session,
+                        f"{stack.url}/console/board/stream",
+                        cookie,
+                        sent,
+                        seen,
+                        opened[n],
+                        stop,
+                    )
                 )
                 for n in range(args.boards)
             ]

@@ -4,6 +4,7 @@ from services.console import models as console_models
 from services.dispatcher import models as dispatcher_models
 from services.intake import models as intake_models
 from services.notifier import models as notifier_models
+from services.reports import models as report_models
 from shared import activation_records, dead_letters, processed_events
 from shared.db.base import Base
 from shared.outbox import models as outbox_models
@@ -21,5 +22,6 @@ _ = (
     dead_letters,
     processed_events,
     outbox_models,
+    report_models,
     roster_models,
 )

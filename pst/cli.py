@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "pst.commands.user",
     "pst.commands.cad_secret",
     "pst.commands.roster",
+    "pst.commands.report",
+    "pst.commands.retention",
 )
 
 

@@ -217,6 +217,52 @@ class MessageKeptUnsent(Event):
     text: str
 
 
+class ContactLogInvited(Event):
+    """An accepted assignment has ended (stand-down, or 24 hours after its acceptance): the
+    specialist is asked, once, to log the contacts it led to (issue 13). Dispatcher →
+    notifier (the exchange by SMS) and the console (the overtime report when eligible)."""
+
+    event_type: Literal["contact_log.invited"] = "contact_log.invited"
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    agency: str
+    member_id: str
+    phone: str
+    accepted_at: AwareDatetime
+    ended_at: AwareDatetime
+    overtime_eligible: bool
+
+
+ContactKind = Literal["member", "family"]
+Referral = Literal["eap", "mhp", "other", "none"]
+"""EAP, the team's mental health professional, another professional, or none."""
+
+
+class ContactLogged(Event):
+    """A specialist logged contacts: counts only, no name, no incident, no specialist, no free
+    text (830 §III.H). `month` is the agency's local month it was logged in ("2026-11")."""
+
+    event_type: Literal["contact.logged"] = "contact.logged"
+    contact_id: uuid.UUID
+    agency: str
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    source: Literal["incident", "direct"]
+    people: int = Field(ge=1, le=50)
+    kind: ContactKind
+    referral: Referral
+    hours: float = Field(ge=0, le=48)
+
+
+class OvertimeHoursLogged(Event):
+    """The hours a specialist gave on an overtime-eligible assignment (830 §III.D), for payroll:
+    linked to the assignment, never to the contact's answers."""
+
+    event_type: Literal["overtime.hours_logged"] = "overtime.hours_logged"
+    assignment_id: uuid.UUID
+    agency: str
+    hours: float = Field(ge=0, le=48)
+
+
 AnyEvent = Annotated[
     IncidentReported
     | ApprovalRecorded
@@ -230,7 +276,10 @@ AnyEvent = Annotated[
     | ActivationDecided
     | ActivationClosed
     | AssignmentChanged
-    | MessageKeptUnsent,
+    | MessageKeptUnsent
+    | ContactLogInvited
+    | ContactLogged
+    | OvertimeHoursLogged,
     Field(discriminator="event_type"),
 ]
 _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
@@ -250,9 +299,22 @@ def topic_for(event: Event, topics: Topics) -> str:
     match event:
         case IncidentReported() | ApprovalRecorded() | StandDownRequested() | ManualPageRequested():
             return topics.incidents
-        case PageRequested() | PageWithdrawn() | CoordinatorAlertRaised() | NoticeRequested():
+        case (
+            PageRequested()
+            | PageWithdrawn()
+            | CoordinatorAlertRaised()
+            | NoticeRequested()
+            | ContactLogInvited()
+        ):
             return topics.page_commands
-        case ActivationDecided() | ActivationClosed() | AssignmentChanged() | MessageKeptUnsent():
+        case (
+            ActivationDecided()
+            | ActivationClosed()
+            | AssignmentChanged()
+            | MessageKeptUnsent()
+            | ContactLogged()
+            | OvertimeHoursLogged()
+        ):
             return topics.activity
         case PageOutcomeReported():
             return topics.page_outcomes

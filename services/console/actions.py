@@ -34,6 +34,7 @@ from services.intake.handlers import (
 )
 from services.intake.reporting import ReportOutcome
 from services.intake.roster import RosterChange
+from services.notifier.contact_logs import ExchangeSetup
 from services.notifier.test_phones import answer_as_test_phone, press_key_as_test_phone
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -319,6 +320,7 @@ async def reply_as_test_phone(
         sessions=ctx.runtime.sessions,
         topics=ctx.runtime.topics,
         clock=ctx.runtime.clock,
+        setup=ExchangeSetup.of(ctx.runtime.settings, ctx.registry),
     )
     await _keep_exchange(ctx, user, phone, "sms", body, answer, "test_phone.reply")
     return TestPhoneExchange(phone, body, answer)

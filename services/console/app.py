@@ -25,6 +25,7 @@ from services.console.accounts.passwords import STANDARD_HASHER
 from services.console.context import ConsoleContext
 from services.console.live import LiveBoards
 from services.console.projection_consumer import ProjectionHandler
+from services.console.web.contact_log_routes import contact_log_router
 from services.console.web.incident_routes import (
     incident_router,
     render_board,
@@ -32,11 +33,13 @@ from services.console.web.incident_routes import (
     render_card,
 )
 from services.console.web.pages import BASE, Pages
+from services.console.web.report_routes import report_router
 from services.console.web.request_routes import request_router
 from services.console.web.security import NotSignedIn, security_headers
 from services.console.web.sign_in_routes import sign_in_router
 from services.console.web.team_routes import team_router
 from services.intake.app import intake_context
+from services.reports.retention import RetentionLoop
 from shared.clock import Clock, SystemClock
 from shared.errors import CallerError
 from shared.http.service_app import build_service_app
@@ -100,6 +103,8 @@ def create_console(
             loops.start("console-outbox-relay", _relay(runtime).run)
             if run_projector:
                 loops.start("console-projector", _projector(runtime).run)
+                retention = RetentionLoop(runtime.sessions, agencies, runtime.clock)
+                loops.start("console-retention", retention.run)
             yield
         finally:
             await loops.close()
@@ -114,7 +119,14 @@ def create_console(
     )
     app.middleware("http")(security_headers)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (sign_in_router(), incident_router(), team_router(), request_router()):
+    for router in (
+        sign_in_router(),
+        incident_router(),
+        team_router(),
+        request_router(),
+        report_router(),
+        contact_log_router(),
+    ):
         app.include_router(router)
     _install_error_pages(app)
     return app

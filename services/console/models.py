@@ -34,6 +34,8 @@ class BoardIncident(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the first revision came: what statistics time acceptances from, and count by."""
     reporter_role: Mapped[str | None] = mapped_column(String(32))
     decided_revision: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str | None] = mapped_column(String(32))
@@ -56,6 +58,7 @@ class BoardIncident(Base):
             "created_at",
             postgresql_where=text("closed_at IS NULL"),
         ),
+        Index("ix_console_incidents_reported", "agency", "first_reported_at"),
     )
 
 
@@ -74,6 +77,10 @@ class BoardAssignment(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(8))
     next_step_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    called: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """Paged by SMS, called, when accepted: what the statistics count (kept once set)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

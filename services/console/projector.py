@@ -31,17 +31,21 @@ from services.console.models import (
     TimelineEntry,
 )
 from services.console.wording import alert_reason_text, assignment_text, status_text
+from services.reports import projection as report_projection
 from shared.events import (
     ActivationClosed,
     ActivationDecided,
     AnyEvent,
     ApprovalRecorded,
     AssignmentChanged,
+    ContactLogged,
+    ContactLogInvited,
     CoordinatorAlertRaised,
     IncidentReported,
     ManualPageRequested,
     MessageKeptUnsent,
     NoticeRequested,
+    OvertimeHoursLogged,
     PageOutcomeReported,
     StandDownRequested,
 )
@@ -69,9 +73,12 @@ SHOWN = (
     ManualPageRequested,
     NoticeRequested,
     MessageKeptUnsent,
+    ContactLogInvited,
+    ContactLogged,
+    OvertimeHoursLogged,
 )
-"""The events the console shows; the others of its topics (page requests, withdrawals) it
-skips without a statement."""
+"""The events the console shows (the last three: for its reports); the others of its topics
+(page requests, withdrawals) it skips without a statement."""
 
 Changed = tuple[str, uuid.UUID | None] | None
 
@@ -103,6 +110,17 @@ _REPORTED = _incident_upsert(
     {"revision": 0, "report": 0, "reported_at": 0, "reporter_role": 0},
     lambda new: INCIDENTS.c.revision < new.excluded.revision,
 )
+_first = insert(INCIDENTS)
+_FIRST_REPORTED = _first.on_conflict_do_update(
+    index_elements=[INCIDENTS.c.incident_id],
+    set_={
+        "first_reported_at": func.least(
+            func.coalesce(INCIDENTS.c.first_reported_at, _first.excluded.first_reported_at),
+            _first.excluded.first_reported_at,
+        )
+    },
+)
+"""The earliest report time, whichever revision comes first (statistics count from it)."""
 _DECIDED = _incident_upsert(
     {
         "decided_revision": 0,
@@ -128,6 +146,11 @@ _ASSIGNMENT_MOVED = _NEW_ASSIGNMENT.on_conflict_do_update(
         "reason": _NEW_ASSIGNMENT.excluded.reason,
         "channel": func.coalesce(_NEW_ASSIGNMENT.excluded.channel, ASSIGNMENTS.c.channel),
         "next_step_at": _NEW_ASSIGNMENT.excluded.next_step_at,
+        "paged": ASSIGNMENTS.c.paged | _NEW_ASSIGNMENT.excluded.paged,
+        "called": ASSIGNMENTS.c.called | _NEW_ASSIGNMENT.excluded.called,
+        "accepted_at": func.coalesce(
+            ASSIGNMENTS.c.accepted_at, _NEW_ASSIGNMENT.excluded.accepted_at
+        ),
         "updated_at": _NEW_ASSIGNMENT.excluded.updated_at,
     },
     where=ASSIGNMENTS.c.state_rank < _NEW_ASSIGNMENT.excluded.state_rank,
@@ -161,6 +184,7 @@ def _blank_incident(incident_id: uuid.UUID, agency: str, at: datetime) -> dict[s
         "revision": 0,
         "report": None,
         "reported_at": None,
+        "first_reported_at": None,
         "reporter_role": None,
         "decided_revision": 0,
         "status": None,
@@ -248,6 +272,15 @@ async def project(session: AsyncSession, event: AnyEvent) -> Changed:
             return await _only_a_line(session, event, event.facts.agency, "notice", text, detail)
         case MessageKeptUnsent():
             return await _kept_unsent(session, event)
+        case ContactLogInvited():
+            await report_projection.call_out_ended(session, event)
+            return None
+        case ContactLogged():
+            await report_projection.contact_logged(session, event)
+            return None
+        case OvertimeHoursLogged():
+            await report_projection.overtime_hours(session, event)
+            return None
         case _:
             return None
 
@@ -287,6 +320,11 @@ async def _reported(session: AsyncSession, event: IncidentReported) -> Changed:
             "reported_at": event.occurred_at,
             "reporter_role": reporter.role,
         },
+    )
+    await session.execute(
+        _FIRST_REPORTED,
+        _blank_incident(event.incident_id, event.agency, event.occurred_at)
+        | {"first_reported_at": event.occurred_at},
     )
     return event.agency, event.incident_id
 
@@ -353,6 +391,9 @@ async def _assignment_changed(session: AsyncSession, event: AssignmentChanged) -
             "reason": event.reason,
             "channel": {"paged": "sms", "calling": "call"}.get(event.state),
             "next_step_at": event.next_step_at,
+            "paged": event.state == "paged",
+            "called": event.state == "calling",
+            "accepted_at": event.occurred_at if event.state == "accepted" else None,
             "created_at": event.occurred_at,
             "updated_at": event.occurred_at,
         },

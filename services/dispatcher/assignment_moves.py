@@ -24,6 +24,7 @@ from services.dispatcher.assignment_states import (
     AssignmentState,
     can_transition,
 )
+from services.dispatcher.contact_log_invitations import contact_log_timer, invitation
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.failure_tracking import is_failure
 from services.dispatcher.records import AssignmentRow, DecisionRow
@@ -116,7 +117,9 @@ def _move_statement(
 
 
 _START_CALL = _move_statement({}, [TIMERS_CANCEL, TIMERS_INSERT, OUTBOX_INSERT])
-_ACCEPT = _move_statement({"responded_at": bindparam("move_at")}, [TIMERS_CANCEL, OUTBOX_INSERT])
+_ACCEPT = _move_statement(
+    {"responded_at": bindparam("move_at")}, [TIMERS_CANCEL, TIMERS_INSERT, OUTBOX_INSERT]
+)
 _END = _move_statement(
     {
         "reason": bindparam("move_reason"),
@@ -199,7 +202,7 @@ async def start_call(
 async def accept(
     session: AsyncSession, ctx: DispatcherContext, *, assignment: AssignmentRow
 ) -> None:
-    """paged or calling → accepted."""
+    """paged or calling → accepted; the call-out's day starts (`contact_log_invitations`)."""
     now = ctx.clock.now()
     await _move(
         session,
@@ -208,7 +211,7 @@ async def accept(
         assignment,
         AssignmentState.ACCEPTED,
         now,
-        {},
+        timer_parameters([contact_log_timer(assignment, now)]),
         events=[moved(assignment, AssignmentState.ACCEPTED, now)],
     )
 
@@ -223,7 +226,8 @@ async def end(
     stood_down: bool = False,
 ) -> None:
     """→ declined, timed_out or cancelled: timers stop; a page still out is withdrawn so a
-    late reply is not taken; a declined or unanswered page may be the member's third failure.
+    late reply is not taken; a declined or unanswered page may be the member's third failure;
+    an accepted call-out that ends asks its specialist to log the contacts.
     `stood_down`: the incident was stood down, so even an accepted assignment is cancelled."""
     now = ctx.clock.now()
     events: list[Event] = []
@@ -237,6 +241,10 @@ async def end(
             )
         )
     events.append(moved(assignment, new, now, reason=reason))
+    if assignment.state is AssignmentState.ACCEPTED:
+        asked = await invitation(session, assignment, ended_at=now)
+        if asked is not None:
+            events.append(asked)
     answered_at = now if new is AssignmentState.DECLINED else None
     ended = await _move(
         session,

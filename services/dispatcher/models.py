@@ -45,7 +45,9 @@ class EscalationTimer(Base):
 
     __table_args__ = (
         UniqueConstraint("assignment_id", "kind"),
-        CheckConstraint("kind IN ('sms_timeout', 'call_timeout')", name="known_kind"),
+        CheckConstraint(
+            "kind IN ('sms_timeout', 'call_timeout', 'contact_log')", name="known_kind"
+        ),
         Index(
             "ix_dispatcher_timers_pending_due",
             "due_at",

@@ -1,5 +1,6 @@
 """Firing escalation timers when they fall due: SMS unanswered → call; call unanswered → the
-assignment times out and the next specialist is paged.
+assignment times out and the next specialist is paged; a day after an acceptance, the
+specialist is asked to log the call-out's contacts.
 
 Time comes from the injectable clock, and the timers are rows: a restarted dispatcher fires
 what fell due while it was away, and a timer fires once however many dispatchers run (see
@@ -20,12 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.dispatcher.assignment_moves import end, start_call
 from services.dispatcher.assignment_states import AssignmentState
+from services.dispatcher.contact_log_invitations import invitation
 from services.dispatcher.context import DispatcherContext
 from services.dispatcher.records import lock_assignment, lock_decision
 from services.dispatcher.staffing import staff_incident
 from services.dispatcher.tables import TIMERS
 from services.dispatcher.timers import TimerKind, claim_due_timer
 from services.dispatcher.transactions import in_transaction, single_statement
+from shared.outbox.rows import write_events
 from shared.transient_failures import is_transient
 
 log = logging.getLogger(__name__)
@@ -124,6 +127,10 @@ class TimerLoop:
                     reason=NO_ANSWER,
                 )
                 await staff_incident(session, ctx, decision=decision)
+            elif timer.kind == TimerKind.CONTACT_LOG and state is AssignmentState.ACCEPTED:
+                asked = await invitation(session, assignment, ended_at=now, by_timer=True)
+                if asked is not None:
+                    await write_events(session, ctx.topics, asked)
             return True
 
         return fire

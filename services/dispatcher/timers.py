@@ -26,6 +26,9 @@ class TimerKind(StrEnum):
     """No answer to the SMS: call instead."""
     CALL_TIMEOUT = "call_timeout"
     """No answer to the call either: the assignment times out and the next one is paged."""
+    CONTACT_LOG = "contact_log"
+    """A day after acceptance: the call-out counts as ended and the specialist is asked to log
+    its contacts (`contact_log_invitations`), unless a stand-down asked first."""
 
 
 @dataclass(frozen=True, slots=True)

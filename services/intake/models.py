@@ -30,6 +30,8 @@ class Incident(Base):
     reporter_token_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    facts_purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When retention forgot the report's facts (`services.reports.retention`)."""
 
     __table_args__ = (UniqueConstraint("agency", "external_id"),)
 

@@ -23,7 +23,7 @@ from services.intake.audit import record_audit
 from services.intake.credentials import Caller
 from services.intake.models import Incident
 from services.intake.new_incidents import NewIncident
-from shared.errors import Forbidden
+from shared.errors import Conflict, Forbidden
 from shared.events import IncidentReported, Reporter
 from shared.incident_report import IncidentReport
 from shared.kafka.topics import Topics
@@ -160,6 +160,11 @@ async def revise_incident(
             select(Incident).where(Incident.agency == report.agency, named).with_for_update()
         )
     ).scalar_one()
+    if stored.facts_purged_at is not None:
+        raise Conflict(
+            f"incident {stored.id}: its facts were purged after the agency's retention period; "
+            "report it again as a new incident"
+        )
     facts = keep_authorised_facts(facts, stored.report, caller, agency)
     digest = report_digest(facts)
     if digest == stored.report_digest:

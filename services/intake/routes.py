@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.auth import BearerCaller, Intake, bearer_scheme, request_caller
@@ -25,6 +25,7 @@ from services.intake.openapi import (
     ROSTER_REQUEST_BODY,
 )
 from services.intake.reporting import ReportOutcome
+from services.intake.statistics import handle_statistics_read
 from shared.errors import InvalidInput, UnsupportedMediaType
 from shared.stored_text import Storable
 
@@ -155,5 +156,18 @@ def intake_router() -> APIRouter:
         incident_id: uuid.UUID, approval: ApprovalIn, ctx: Intake, caller: BearerCaller
     ) -> dict[str, Any]:
         return await handle_approval(ctx, caller, incident_id, approval.member_id)
+
+    @router.get(
+        "/agencies/{agency}/statistics",
+        tags=["reports"],
+        summary="The quarter's anonymous statistics (chief, manager, coordinator)",
+    )
+    async def read_statistics(
+        agency: str,
+        ctx: Intake,
+        caller: BearerCaller,
+        quarter: Annotated[str | None, Query(description="YYYYQn, e.g. 2026Q4")] = None,
+    ) -> dict[str, Any]:
+        return await handle_statistics_read(ctx, caller, agency, quarter)
 
     return router

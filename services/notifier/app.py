@@ -13,10 +13,12 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
-from services.notifier.page_commands import PageCommandHandler, pages_queued
+from services.notifier.page_commands import PageCommandHandler
+from services.notifier.send_signals import pages_queued
 from services.notifier.sender import PageSender, SenderTuning
 from services.notifier.twilio_port import Pager, TwilioPager
 from services.notifier.webhooks import webhook_router
@@ -29,6 +31,9 @@ from shared.loops import ServiceLoops
 from shared.outbox.relay import OutboxRelay
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.policy import AgencyRegistry
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,10 @@ def create_app(
     tuning: SenderTuning | None = None,
     pager_factory: PagerFactory = twilio_pager,
     rng: random.Random | None = None,
+    registry: AgencyRegistry | None = None,
 ) -> FastAPI:
+    """`registry`: the agencies, for the month a contact log counts in (default: the packaged
+    ones, loaded when the first log completes)."""
     sender_tuning = tuning or SenderTuning(
         per_number_interval_s=1.0 / settings.twilio_sends_per_second
     )
@@ -83,7 +91,7 @@ def create_app(
         title="PST activation: notifier",
         description=DESCRIPTION,
         lifespan=lifespan,
-        routers=[webhook_router()],
+        routers=[webhook_router(registry)],
     )
 
 

@@ -1,10 +1,22 @@
-"""An SMS from a specialist's phone: an answer to a page, STOP/START, or anything else.
+"""An SMS from a specialist's phone: an answer to a page, STOP/START, an answer to a contact-log
+exchange, `LOG`, or anything else.
 
 One transaction per message, serialised per phone number. A number that is on no roster changes
-nothing and gets no reply. Automatic replies that are not confirmations (the help text, "that
-page has closed") go at most `HELP_REPLIES_PER_WINDOW` times per window to a number, counted in
-the database, so two robots answering each other stop soon, across restarts and processes.
-Twilio's MessageSid makes a redelivered webhook change nothing.
+nothing and gets no reply. What takes the message, first match:
+1. STOP and START (Twilio's keywords, as today).
+2. A page answer with its code (`YES 4821`).
+3. The phone's open contact-log exchange (`contact_logs`): every other message, except a bare
+   YES/NO word (YES, Y, NO, N, ACCEPT, DECLINE) while a page waits for an answer, which
+   answers that page. Digits are the exchange's even though the page grammar reads `1` and `2`
+   as YES and NO: the page's text asks for its code, and the exchange's questions for numbers.
+4. A bare page answer (as today).
+5. `LOG`: a direct exchange starts.
+6. The help text.
+The exchange's own messages go out through the outbox of pages (the sender loop), not in the
+TwiML reply. Automatic replies to unexpected input (the help texts, the exchange's included,
+"that page has closed") go at most `HELP_REPLIES_PER_WINDOW` times per window to a number,
+counted in the database, so two robots answering each other stop soon, across restarts and
+processes. Twilio's MessageSid makes a redelivered webhook change nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +27,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifier.contact_log_questions import is_log_keyword, is_number
+from services.notifier.contact_log_rows import roster_agency
+from services.notifier.contact_logs import (
+    ExchangeSetup,
+    live_exchange,
+    start_direct,
+    take_message,
+)
 from services.notifier.metrics import INBOUND
 from services.notifier.models import NotifierPage
 from services.notifier.outcomes import outcome_event, report_outcome, report_outcomes
@@ -22,32 +42,30 @@ from services.notifier.page_states import Answer
 from services.notifier.page_text import SUPERVISOR_REMINDER
 from services.notifier.pages import (
     answerable_pages,
-    auto_replies_since,
     close_assignment,
     is_opted_out,
     lock_phone,
     on_roster,
     open_sms_pages,
-    record_auto_reply,
     record_opt_out,
     remove_opt_out,
+    take_auto_reply,
 )
+from services.notifier.send_signals import pages_queued
 from services.notifier.sms_reply import (
-    HELP_REPLY_WINDOW,
     HELP_TEXT,
     Accept,
     Decline,
-    Help,
     NoPageAnswered,
     OpenPage,
     OptIn,
     OptOut,
-    Unrecognised,
-    help_reply_allowed,
+    SmsReply,
     parse_reply,
     resolve_reply,
 )
 from shared.clock import Clock
+from shared.db.commit_signals import raise_flag
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.kafka.topics import Topics
@@ -78,7 +96,12 @@ def declined_text(code: str | None) -> str:
 
 
 async def handle_inbound_sms(
-    message: InboundSms, *, sessions: SessionFactory, topics: Topics, clock: Clock
+    message: InboundSms,
+    *,
+    sessions: SessionFactory,
+    topics: Topics,
+    clock: Clock,
+    setup: ExchangeSetup,
 ) -> str | None:
     """Apply the message; returns the reply to send back in TwiML, if any."""
     phone = message.from_number.strip()
@@ -98,17 +121,57 @@ async def handle_inbound_sms(
         reply = parse_reply(message.body, opted_out=await is_opted_out(session, phone))
         INBOUND.labels(f"sms_{type(reply).__name__.lower()}").inc()
         answer: str | None = None
+        queued = False
         match reply:
             case OptOut():
                 await _opt_out(session, topics, phone=phone, now=now)
             case OptIn():
                 await remove_opt_out(session, phone)
-            case Accept() | Decline():
+            case Accept(code=str()) | Decline(code=str()):
                 answer = await _answer(session, topics, reply, phone=phone, now=now)
-            case Help() | Unrecognised():
-                answer = await _rate_limited(session, phone=phone, now=now, text=HELP_TEXT)
+            case _:
+                live = await live_exchange(
+                    session, phone=phone, now=now, public_url=setup.public_url
+                )
+                queued = live.queued
+                if live.exchange is not None and not await _answers_a_page(
+                    session, reply, message.body, phone=phone
+                ):
+                    INBOUND.labels("sms_contact_log").inc()
+                    queued |= await take_message(
+                        session, topics, live.exchange, message.body, now=now, setup=setup
+                    )
+                elif isinstance(reply, Accept | Decline):
+                    answer = await _answer(session, topics, reply, phone=phone, now=now)
+                elif is_log_keyword(message.body):
+                    queued |= await _start_direct(session, phone=phone, now=now, setup=setup)
+                else:
+                    answer = await _rate_limited(session, phone=phone, now=now, text=HELP_TEXT)
+        if queued:
+            await raise_flag(session, pages_queued("sms"))
         await session.commit()
         return answer
+
+
+async def _answers_a_page(session: AsyncSession, reply: SmsReply, body: str, *, phone: str) -> bool:
+    """Whether a message that an open exchange would otherwise take answers a page instead: a
+    bare YES/NO word (not a digit) while a page waits for an answer."""
+    if not isinstance(reply, Accept | Decline) or is_number(body):
+        return False
+    return bool(await answerable_pages(session, phone))
+
+
+async def _start_direct(
+    session: AsyncSession, *, phone: str, now: datetime, setup: ExchangeSetup
+) -> bool:
+    """`LOG`: a direct exchange for the agency whose roster has the phone."""
+    agency = await roster_agency(session, phone)
+    if agency is None:
+        return False
+    INBOUND.labels("sms_log_started").inc()
+    return await start_direct(
+        session, phone=phone, agency=agency, now=now, public_url=setup.public_url
+    )
 
 
 async def _opt_out(session: AsyncSession, topics: Topics, *, phone: str, now: datetime) -> None:
@@ -174,9 +237,7 @@ async def _rate_limited(
     session: AsyncSession, *, phone: str, now: datetime, text: str
 ) -> str | None:
     """`text`, unless the number has had its share of automatic replies this window."""
-    previous = await auto_replies_since(session, phone=phone, since=now - HELP_REPLY_WINDOW)
-    if not help_reply_allowed(previous, now=now):
+    if not await take_auto_reply(session, phone=phone, kind="help", at=now):
         INBOUND.labels("sms_auto_reply_suppressed").inc()
         return None
-    await record_auto_reply(session, phone=phone, kind="help", at=now)
     return text

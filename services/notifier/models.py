@@ -1,5 +1,6 @@
 """The notifier's tables: its own outbox of pages (one row per message or call to send), the
-withdrawals it must remember, opt-outs, automatic replies sent, and per-number send slots."""
+withdrawals it must remember, opt-outs, automatic replies sent, per-number send slots, and the
+contact-log exchanges by SMS."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Index,
     Integer,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -27,8 +30,10 @@ from shared.db.base import Base
 
 class NotifierPage(Base):
     """One SMS or call to one phone: a page for an assignment (kind `page`), a coordinator
-    alert (kind `alert`) or an SMS that asks for no answer (kind `notice`: the team was stood
-    down). Sent by the sender loop; only pages are answered, by replies and keypresses.
+    alert (kind `alert`), an SMS that asks for no answer (kind `notice`: the team was stood
+    down) or one SMS of a contact-log exchange (kind `contact`: a question, its help, a thank
+    you; tied to no assignment or incident). Sent by the sender loop; only pages are answered,
+    by replies and keypresses.
 
     `state` is the sending side (see `page_states.SendState`); `twilio_status` is the latest
     status Twilio reported, applied only forward by `twilio_status_rank`; `answer` and
@@ -127,8 +132,77 @@ class SenderSlot(Base):
     next_free_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ContactLog(Base):
+    """One contact-log exchange by SMS (`contact_logs`): for an accepted assignment that ended
+    (source `incident`, unique per assignment: a redelivered invitation adds nothing) or asked
+    for by the specialist (`direct`, no assignment).
+
+    `waiting` behind the phone's open exchange, then `open` (at most one per phone) with the
+    question it waits for (`step`), the answers taken so far as parsed values only, the SHA-256
+    of its form's one-use token and when it expires; then ended: `logged`, `nothing` (0
+    people), `skipped` or `expired`. An ended row keeps no answer, token or phone (the check
+    constraint holds it): what was logged is in the `ContactLogged` event alone, which names
+    neither the row nor the assignment.
+    """
+
+    __tablename__ = "notifier_contact_logs"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8))
+    assignment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), unique=True)
+    overtime_eligible: Mapped[bool] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(8))
+    step: Mapped[str | None] = mapped_column(String(8))
+    people: Mapped[int | None] = mapped_column(SmallInteger)
+    kind: Mapped[str | None] = mapped_column(String(8))
+    referral: Mapped[str | None] = mapped_column(String(8))
+    form_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_page_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    """The SMS that carries the form's link, whose stored text loses the link at the end."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("source IN ('incident', 'direct')", name="known_source"),
+        CheckConstraint(
+            "state IN ('waiting', 'open', 'logged', 'nothing', 'skipped', 'expired')",
+            name="known_state",
+        ),
+        CheckConstraint(
+            "state = 'open' OR (step IS NULL AND people IS NULL AND kind IS NULL"
+            " AND referral IS NULL AND form_token_hash IS NULL AND expires_at IS NULL)",
+            name="answers_only_while_open",
+        ),
+        CheckConstraint(
+            "state IN ('waiting', 'open') OR (phone IS NULL AND link_page_id IS NULL)",
+            name="no_phone_once_ended",
+        ),
+        Index(
+            "ix_notifier_contact_logs_live_phone",
+            "phone",
+            "created_at",
+            postgresql_where=text("state IN ('waiting', 'open')"),
+        ),
+        Index(
+            "uq_notifier_contact_logs_open_phone",
+            "phone",
+            unique=True,
+            postgresql_where=text("state = 'open'"),
+        ),
+        Index(
+            "ix_notifier_contact_logs_expiring",
+            "expires_at",
+            postgresql_where=text("state = 'open'"),
+        ),
+    )
+
+
 PAGES = cast(Table, NotifierPage.__table__)
 """The pages' table, for the Core statements of the hot paths (no ORM unit of work there)."""
 WITHDRAWALS = cast(Table, PageWithdrawal.__table__)
 OPT_OUTS = cast(Table, OptOut.__table__)
 SENDER_SLOTS = cast(Table, SenderSlot.__table__)
+CONTACT_LOGS = cast(Table, ContactLog.__table__)

@@ -10,6 +10,8 @@
 - `NoticeRequested` puts one SMS row of kind `notice` for the assignment (unique per assignment,
   channel and kind): it carries no code and asks for no answer, so no reply is ever taken for
   it, no withdrawal closes it, and its sending reports nothing to the dispatcher.
+- `ContactLogInvited` starts the assignment's contact-log exchange (`contact_logs`; unique per
+  assignment), its first question queued at once unless the phone has an exchange open.
 
 A run of commands fetched together from one partition (a burst) is handled in one transaction
 instead (`handle_batch`), with the same effects as one at a time.
@@ -28,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.alert_text import alert_text
+from services.notifier.contact_logs import invite
 from services.notifier.coordinators import coordinator_phones
 from services.notifier.models import NotifierPage
 from services.notifier.page_rows import (
@@ -46,12 +49,14 @@ from services.notifier.pages import (
     insert_page,
     withdraw_once,
 )
+from services.notifier.send_signals import pages_queued
 from shared.clock import Clock
 from shared.db.commit_signals import raise_flag
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
 from shared.events import (
     AnyEvent,
+    ContactLogInvited,
     CoordinatorAlertRaised,
     NoticeRequested,
     PageRequested,
@@ -66,12 +71,6 @@ log = logging.getLogger(__name__)
 CONSUMER = "notifier"
 ALERT_SEND_WINDOW = timedelta(hours=1)
 NOTICE_SEND_WINDOW = timedelta(hours=1)
-
-
-def pages_queued(channel: str) -> str:
-    """The commit flag that wakes the sender of `channel` (`shared.db.commit_signals`): a
-    queued SMS does not wake the call sender, nor the reverse."""
-    return f"notifier_pages_queued:{channel}"
 
 
 def showable_incident(event: PageRequested | NoticeRequested) -> PageIncident:
@@ -101,24 +100,28 @@ class PageCommandHandler:
                 await self.coordinator_alert(event)
             case NoticeRequested():
                 await self.notice_requested(event)
+            case ContactLogInvited():
+                await self.contact_log_invited(event)
             case _:
                 return
 
     async def handle_batch(self, events: list[AnyEvent]) -> None:
         """A run of commands in one transaction, with the effects of handling each in turn:
-        the page requests' claims and phone locks first, in one statement; each stretch of
-        consecutive page requests read in one statement and inserted in one (`page_runs`); a
-        withdrawal, an alert or a notice between them by its usual statements, in order, so a
-        page requested after its withdrawal is closed at birth. Anything unusual (facts that
-        cannot be shown, a phone with every code open, a constraint) raises, which rolls the
-        whole run back for the consumer runner to handle it one event at a time."""
+        the page requests' and contact-log invitations' claims and phone locks first, in one
+        statement; each stretch of consecutive page requests read in one statement and inserted
+        in one (`page_runs`); a withdrawal, an alert, a notice or an invitation between them by
+        its usual statements, in order, so a page requested after its withdrawal is closed at
+        birth. Anything unusual (facts that cannot be shown, a phone with every code open, a
+        constraint) raises, which rolls the whole run back for the consumer runner to handle it
+        one event at a time."""
         requests = [event for event in events if isinstance(event, PageRequested)]
         incidents = {request.event_id: showable_incident(request) for request in requests}
+        locking = [e for e in events if isinstance(e, PageRequested | ContactLogInvited)]
         async with unit_of_work(self.sessions) as session:
             unhandled: set[str] = set()
-            if requests:
+            if locking:
                 unhandled = await claim_run_locking_phones(
-                    session, consumer=CONSUMER, requests=requests
+                    session, consumer=CONSUMER, requests=locking
                 )
             queued: set[str] = set()
             stretch: list[tuple[PageRequested, PageIncident]] = []
@@ -139,6 +142,11 @@ class PageCommandHandler:
                     case NoticeRequested():
                         if await self._add_notice(session, event):
                             queued.add("sms")
+                    case ContactLogInvited():
+                        if str(event.event_id) in unhandled:  # claimed and locked above
+                            unhandled.remove(str(event.event_id))
+                            if await self._invite(session, event):
+                                queued.add("sms")
             queued |= await self._add_pages(session, stretch)
             for channel in sorted(queued):
                 await raise_flag(session, pages_queued(channel))
@@ -260,6 +268,23 @@ class PageCommandHandler:
             .returning(NotifierPage.id)
         )
         return added.first() is not None
+
+    async def contact_log_invited(self, event: ContactLogInvited) -> None:
+        """Claim the event and lock the phone, then start the exchange (`contact_logs.invite`:
+        unique per assignment, so another invitation for it adds nothing either)."""
+        async with unit_of_work(self.sessions) as session:
+            if not await claim_event_locking_phone(
+                session, consumer=CONSUMER, event_id=str(event.event_id), phone=event.phone
+            ):
+                return
+            if await self._invite(session, event):
+                await raise_flag(session, pages_queued("sms"))
+            await session.commit()
+
+    async def _invite(self, session: AsyncSession, event: ContactLogInvited) -> bool:
+        return await invite(
+            session, event, now=self.clock.now(), public_url=str(self.settings.public_url)
+        )
 
 
 def notice_text(event: NoticeRequested, incident: PageIncident) -> str:

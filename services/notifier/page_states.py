@@ -29,6 +29,7 @@ class PageKind(StrEnum):
     PAGE = "page"  # to a specialist, for an assignment
     ALERT = "alert"  # to a coordinator or manager
     NOTICE = "notice"  # to a specialist, for an assignment, asking for no answer (stood down)
+    CONTACT = "contact"  # to a specialist: one SMS of a contact-log exchange (`contact_logs`)
 
 
 class Answer(StrEnum):

@@ -39,6 +39,7 @@ from services.notifier.models import (
 )
 from services.notifier.page_rows import AssignmentPaging
 from services.notifier.page_states import ANSWERABLE_STATES, Answer, PageKind, SendState
+from services.notifier.sms_reply import HELP_REPLY_WINDOW, help_reply_allowed
 from shared.processed_events import claim_parameters, claim_statement
 from shared.roster.models import RosterEntry
 
@@ -301,3 +302,14 @@ async def auto_replies_since(
 
 async def record_auto_reply(session: AsyncSession, *, phone: str, kind: str, at: datetime) -> None:
     session.add(AutoReply(phone=phone, kind=kind, sent_at=at))
+
+
+async def take_auto_reply(session: AsyncSession, *, phone: str, kind: str, at: datetime) -> bool:
+    """Whether one more automatic reply to unexpected input may go to `phone` now (fewer than
+    `sms_reply.HELP_REPLIES_PER_WINDOW` this window, whatever their kind); when so it is
+    recorded, so two robots answering each other stop soon. The caller holds `lock_phone`."""
+    previous = await auto_replies_since(session, phone=phone, since=at - HELP_REPLY_WINDOW)
+    if not help_reply_allowed(previous, now=at):
+        return False
+    await record_auto_reply(session, phone=phone, kind=kind, at=at)
+    return True

@@ -12,12 +12,15 @@ The sending number's rate (one message per `per_number_interval_s`, and the same
 a row per sending number and channel, locked by the same statement that claims the rows: every
 notifier process shares it, so the number is never carrier-blocked, and no handler sleeps for it.
 
-The loop wakes at the commit that queues a page of its channel (`page_commands.pages_queued`),
+The loop wakes at the commit that queues a page of its channel (`send_signals.pages_queued`),
 when a page queued for later (after a 429) is due, and otherwise looks every `poll_interval_s`
 (for pages queued by another process); while the sending number is busy it waits for it, not
 for new pages. A page's
 `sent` outcome does not wake the outbox relay (the dispatcher only records it): the relay
 publishes it at its next poll; every other outcome wakes the relay at once.
+
+The SMS loop also ends, every `contact_log_sweep_interval_s`, the contact-log exchanges left
+unanswered (`contact_log_expiry`), so that each phone's next one is asked.
 
 Without Twilio credentials (`pager` None) due rows become `not_sent`, each logged once with its
 text, and stay readable by the coordinators (`console.pages_not_sent`). In the same transaction
@@ -40,6 +43,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notifier.contact_log_expiry import expire_overdue_exchanges
 from services.notifier.metrics import NOT_SENT, SEND_ATTEMPTS
 from services.notifier.outcomes import count_reported, outcome_event
 from services.notifier.page_states import PageKind, SendState
@@ -100,6 +104,10 @@ class SenderTuning:
     process (this process's own commits wake it at once, and a page queued for later after a
     429 is woken for when it is due)."""
     sweep_interval_s: float = 1.0
+    contact_log_sweep_interval_s: float = 60.0
+    """How often the SMS sender ends the contact-log exchanges left unanswered
+    (`contact_log_expiry`): expiry is also checked whenever a phone's exchanges are touched, so
+    this only decides how late a phone that never texts again is asked its next one."""
     ring_timeout_s: int = 30
     in_flight: int = 4
     """Claims being sent at once per channel: Twilio answers in tens of milliseconds or more,
@@ -165,6 +173,7 @@ class PageSender:
         self._tuning = tuning or SenderTuning()
         self._slot = f"{channel}:{settings.twilio_from or 'none'}"
         self._last_sweep = -math.inf
+        self._last_contact_log_sweep = -math.inf
         self._queued = queued
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claim_statement = claim_statement(
@@ -202,6 +211,12 @@ class PageSender:
         if time.monotonic() - self._last_sweep >= tuning.sweep_interval_s:
             await self.sweep()
             self._last_sweep = time.monotonic()
+        if (
+            self._channel == "sms"
+            and time.monotonic() - self._last_contact_log_sweep
+            >= tuning.contact_log_sweep_interval_s
+        ):
+            await self._expire_contact_logs()
         if self._pager is None:
             return _GO_ON if await self._keep_unsent() else _Pause(tuning.poll_interval_s)
         while len(self._in_flight) >= tuning.in_flight:
@@ -407,6 +422,20 @@ class PageSender:
             await self._write(session, [s.row for s in settled], settled, now=now)
             await session.commit()
             return True
+
+    async def _expire_contact_logs(self) -> None:
+        """End the contact-log exchanges left unanswered (`contact_log_expiry`). A failure
+        other than the database's being away is logged and waits for the next round: it must
+        never stop the pages."""
+        try:
+            await expire_overdue_exchanges(
+                self._sessions, now=self._clock.now(), public_url=str(self._settings.public_url)
+            )
+        except Exception as error:
+            if is_transient(error):
+                raise
+            log.exception("ending the contact-log exchanges left unanswered failed")
+        self._last_contact_log_sweep = time.monotonic()
 
     # -- without Twilio -------------------------------------------------------------------
     async def _keep_unsent(self) -> bool:

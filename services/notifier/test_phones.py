@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ElementTree
 
+from services.notifier.contact_logs import ExchangeSetup
 from services.notifier.inbound_sms import InboundSms, handle_inbound_sms
 from services.notifier.models import NotifierPage
 from services.notifier.page_states import PageKind
@@ -33,15 +34,25 @@ def new_message_sid() -> str:
 
 
 async def answer_as_test_phone(
-    *, phone: str, body: str, sessions: SessionFactory, topics: Topics, clock: Clock
+    *,
+    phone: str,
+    body: str,
+    sessions: SessionFactory,
+    topics: Topics,
+    clock: Clock,
+    setup: ExchangeSetup,
 ) -> str | None:
     """Apply `body` as an SMS from `phone` (`inbound_sms.handle_inbound_sms`: a reply to a
-    page, STOP/START, help); returns the reply the service would send back, if any."""
+    page, STOP/START, a contact-log answer, LOG, help); returns the reply the service would send
+    back in TwiML, if any (the contact-log exchange's messages are kept unsent like any other,
+    and reach the test phones as `MessageKeptUnsent`). Without `setup`, the packaged agencies
+    and the environment's `PST_PUBLIC_URL` make the form's links."""
     return await handle_inbound_sms(
         InboundSms(message_sid=new_message_sid(), from_number=phone, body=body),
         sessions=sessions,
         topics=topics,
         clock=clock,
+        setup=setup,
     )
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from services.notifier.contact_logs import ExchangeSetup
 from services.notifier.delivery_status import StatusCallback, handle_status
 from services.notifier.inbound_sms import InboundSms, handle_inbound_sms
 from services.notifier.voice import handle_voice
@@ -36,6 +38,9 @@ from shared.errors import Forbidden, InvalidInput, PayloadTooLarge, UnsupportedM
 from shared.roster.entry import E164
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.policy import AgencyRegistry
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWIML_MEDIA_TYPE = "application/xml"
@@ -146,7 +151,9 @@ def _twiml(xml: str) -> Response:
     return Response(content=xml, media_type=TWIML_MEDIA_TYPE)
 
 
-def webhook_router() -> APIRouter:
+def webhook_router(registry: AgencyRegistry | None = None) -> APIRouter:
+    """`registry`: the agencies of the process (a contact log counts in its agency's local
+    month); without one the packaged agencies are loaded on first use."""
     router = APIRouter(prefix="/v1/twilio", tags=["twilio"])
 
     @router.post(
@@ -164,6 +171,7 @@ def webhook_router() -> APIRouter:
             sessions=runtime.sessions,
             topics=runtime.topics,
             clock=runtime.clock,
+            setup=ExchangeSetup.of(runtime.settings, registry),
         )
         response = MessagingResponse()
         if reply:

@@ -84,6 +84,15 @@ class PermissionsEntry(_DataEntry):
     directed_by_chief: PermissionEntry
 
 
+class ReportsEntry(_DataEntry):
+    """Issue 13: how small a count is hidden from the chief, how long incident facts are kept."""
+
+    small_cell_threshold: Annotated[StrictInt, Field(ge=2, le=50)] = 5
+    incident_facts_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 90
+    contacts_section: Text | None = None
+    """The section that asks for the contact statistics, cited beside them."""
+
+
 class AgencyFile(_DataEntry):
     slug: Slug
     name: Text
@@ -94,3 +103,4 @@ class AgencyFile(_DataEntry):
     on_duty_specialists: OnDutySpecialistsEntry
     overtime: OvertimeEntry
     permissions: PermissionsEntry
+    reports: ReportsEntry = ReportsEntry()

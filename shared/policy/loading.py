@@ -33,6 +33,7 @@ from shared.policy.model import (
     OnDutySpecialists,
     Overtime,
     Policy,
+    ReportSettings,
     RolePermission,
     SpecialistCount,
 )
@@ -128,6 +129,11 @@ def load_agency(
         overtime=Overtime(rule=entry.overtime.rule, grounds=_grounds(entry.overtime)),
         may_set_additional_specialists=_permission(entry.permissions.additional_specialists),
         may_set_directed_by_chief=_permission(entry.permissions.directed_by_chief),
+        reports=ReportSettings(
+            small_cell_threshold=entry.reports.small_cell_threshold,
+            incident_facts_days=entry.reports.incident_facts_days,
+            contacts_section=entry.reports.contacts_section,
+        ),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -136,6 +136,17 @@ class RolePermission:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Statistics and retention (issue 13): counts from 1 to `small_cell_threshold - 1` are
+    shown as "<5" to the chief (830 §IV.D.1); an incident's facts (summary, address, persons)
+    are purged `incident_facts_days` after it closes."""
+
+    small_cell_threshold: int = 5
+    incident_facts_days: int = 90
+    contacts_section: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AgencyConfig:
     """An agency as its data file describes it, with its policy and area loaded."""
 
@@ -149,6 +160,7 @@ class AgencyConfig:
     overtime: Overtime
     may_set_additional_specialists: RolePermission
     may_set_directed_by_chief: RolePermission
+    reports: ReportSettings = field(default_factory=lambda: ReportSettings())
 
     @property
     def zone(self) -> ZoneInfo:

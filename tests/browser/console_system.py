@@ -216,8 +216,14 @@ async def console_system(
             web, BASE, create_console(wired, clock=clock, hasher=HASHER, run_projector=True)
         )
         server = uvicorn.Server(
-            uvicorn.Config(web, host="127.0.0.1", port=port, log_config=None, lifespan="on",
-                           timeout_graceful_shutdown=2)
+            uvicorn.Config(
+                web,
+                host="127.0.0.1",
+                port=port,
+                log_config=None,
+                lifespan="on",
+                timeout_graceful_shutdown=2,
+            )
         )
         serving = asyncio.create_task(server.serve())
         try:

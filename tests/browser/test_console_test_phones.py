@@ -87,9 +87,7 @@ async def test_an_unanswered_page_is_called_and_a_key_on_the_test_phone_answers(
     await first.get_by_role("button", name=f"Press 1 to accept, as {name}").click()
     await expect(page.get_by_role("status")).to_have_text("Sent.")
     answered = phones.filter(has_text=name)
-    await expect(answered.locator(".messages li.in").last).to_have_text(
-        re.compile("pressed 1")
-    )
+    await expect(answered.locator(".messages li.in").last).to_have_text(re.compile("pressed 1"))
     await check_accessibility(page, "test-phones-call")
     await screenshot(page, "test-phones-call")
 

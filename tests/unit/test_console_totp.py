@@ -80,6 +80,5 @@ def test_new_secrets_are_160_bit_base32_and_differ() -> None:
 
 def test_the_enrolment_uri_names_the_agency_as_issuer() -> None:
     assert totp.enrolment_uri(RFC_SECRET, "pat.roe+pst@kcpd.org", "kcmo") == (
-        "otpauth://totp/PST%20kcmo:pat.roe%2Bpst@kcpd.org"
-        f"?secret={RFC_SECRET}&issuer=PST%20kcmo"
+        f"otpauth://totp/PST%20kcmo:pat.roe%2Bpst@kcpd.org?secret={RFC_SECRET}&issuer=PST%20kcmo"
     )

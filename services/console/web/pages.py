@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from services.console.wording import (
     NEXT_STEP_WORDS,
@@ -15,6 +15,7 @@ from services.console.wording import (
     state_text,
     status_text,
 )
+from services.reports.documents import dollars
 from shared.policy import AgencyRegistry
 
 BASE = "/console"
@@ -40,7 +41,12 @@ class Pages:
     def __init__(self, registry: AgencyRegistry) -> None:
         self._registry = registry
         self.env = Environment(
-            loader=PackageLoader("services.console", "templates"),
+            loader=ChoiceLoader(
+                [
+                    PackageLoader("services.console", "templates"),
+                    PackageLoader("services.reports", "templates"),
+                ]
+            ),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -57,6 +63,7 @@ class Pages:
             alert_reason=alert_reason_text,
             next_step=lambda state: NEXT_STEP_WORDS.get(state, ""),
             iso=lambda value: value.isoformat() if value else "",
+            dollars=dollars,
         )
 
     def agency_globals(self, agency: str) -> dict[str, Any]:

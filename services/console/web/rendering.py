@@ -23,6 +23,8 @@ from shared.db.unit_of_work import unit_of_work
 from shared.policy import Role
 
 TEAM = frozenset({Role.COORDINATOR, Role.MANAGER})
+STATISTICS_READERS = frozenset({Role.CHIEF, Role.MANAGER, Role.COORDINATOR})
+"""Who reads the anonymous statistics (as `services.reports.statistics.READERS`)."""
 """Who runs the team: the board, incidents, alerts, roster and test phones are theirs."""
 REQUESTERS = frozenset({Role.COMMANDER, Role.SUPERVISOR, Role.COORDINATOR, Role.MANAGER})
 """Who may request the team with the console's form (as `POST /v1/incidents` allows; the chief
@@ -57,7 +59,10 @@ async def navigation(
         items.append(("request", "Request the team", 0))
     if user.role in (Role.COMMANDER, Role.SUPERVISOR):
         items.append(("my-requests", "My requests", 0))
-    items.append(("statistics", "Statistics", 0))
+    if user.role in STATISTICS_READERS:
+        items.append(("statistics", "Statistics", 0))
+    if user.role == Role.MANAGER:
+        items.append(("overtime", "Overtime & expenses", 0))
     return [
         {"href": f"{BASE}/{key}", "label": label, "count": count, "current": key == current}
         for key, label, count in items

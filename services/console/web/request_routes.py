@@ -1,5 +1,4 @@
-"""Commanders' and supervisors' pages: request the team, follow their requests; and the
-statistics page, the only one a chief has."""
+"""Commanders' and supervisors' pages: request the team, follow their requests."""
 
 from __future__ import annotations
 
@@ -124,15 +123,6 @@ def request_router() -> APIRouter:
                 flash=request.query_params.get("requested")
                 and "Your request was sent. Its status shows here.",
             )
-            await session.commit()
-        return response
-
-    @router.get("/statistics", response_class=HTMLResponse)
-    async def statistics(request: Request) -> Response:
-        ctx = console_context(request)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            audit.record_by(session, user, "statistics.read", at=ctx.runtime.clock.now())
-            response = await page(ctx, session, user, "statistics.html", current="statistics")
             await session.commit()
         return response
 

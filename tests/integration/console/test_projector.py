@@ -86,7 +86,10 @@ def _life_of_an_incident(incident_id: uuid.UUID) -> list[AnyEvent]:
         moved(a, "A", "paged", 1),
         moved(b, "B", "paged", 1),
         PageOutcomeReported(
-            occurred_at=at(2), assignment_id=a, incident_id=incident_id, channel="sms",
+            occurred_at=at(2),
+            assignment_id=a,
+            incident_id=incident_id,
+            channel="sms",
             outcome="delivered",
         ),
         moved(a, "A", "accepted", 30),

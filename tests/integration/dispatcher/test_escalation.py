@@ -57,7 +57,10 @@ async def test_no_answer_calls_then_pages_the_next_one(harness: Harness) -> None
     # a late reply to the withdrawn page changes nothing; the accepted one never escalates
     await harness.outcome(await harness.assignment(incident, "M2"), "accepted", "call")
     assert (await harness.assignment(incident, "M2")).state == "timed_out"
-    assert await harness.advance_and_fire(24 * 3600) == 1  # M3's SMS: the call starts now
+    # a day on: M3's SMS went unanswered (the call starts now), and M1's call-out has ended
+    assert await harness.advance_and_fire(24 * 3600) == 2
+    (invited,) = await harness.outbox("contact_log.invited")
+    assert invited["member_id"] == "M1"
     assert await harness.advance_and_fire(CALL_S) == 1
     assert await harness.states(incident) == {
         "M1": "accepted",

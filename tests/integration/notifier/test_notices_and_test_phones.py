@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.notifier.call_script import call_say_text
+from services.notifier.contact_logs import ExchangeSetup
 from services.notifier.inbound_sms import NO_OPEN_PAGE_TEXT, UNKNOWN_CODE_TEXT, accepted_text
 from services.notifier.models import NotifierPage
 from services.notifier.page_rows import incident_from_facts
@@ -229,6 +230,7 @@ async def test_without_twilio_a_page_kept_unsent_is_told_once_and_a_test_phone_a
                 sessions=notifier.sessions,
                 topics=notifier.topics,
                 clock=notifier.clock,
+                setup=ExchangeSetup.of(notifier.settings),
             )
 
         assert await as_test_phone(STRANGER_PHONE, f"YES {row.code}") is None, "no roster"

@@ -17,9 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake.models import ApiToken
-from services.notifier.page_commands import PageCommandHandler, pages_queued
+from services.notifier.page_commands import PageCommandHandler
 from services.notifier.page_runs import claim_run_locking_phones
 from services.notifier.pages import phone_lock_key
+from services.notifier.send_signals import pages_queued
 from shared.clock import ManualClock
 from shared.db.commit_signals import CommitSignal
 from shared.db.engine import SessionFactory, build_session_factory

@@ -1,0 +1,1 @@
+"""Reports: anonymous statistics, contacts, overtime and expenses (issue 13)."""
