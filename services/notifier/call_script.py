@@ -9,8 +9,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from services.notifier.page_text import (
     CONFIDENTIALITY_REMINDER,
-    DAY_NAMES,
-    MONTH_NAMES,
     SUPERVISOR_REMINDER,
     PageIncident,
     coordinates_words,
@@ -18,6 +16,7 @@ from services.notifier.page_text import (
     local_time,
     plain_gsm_text,
 )
+from shared.calendar_names import DAY_NAMES, MONTH_NAMES
 
 SPOKEN_ADDRESS_MAX_CHARS = 200
 GATHER_TIMEOUT_S = 10

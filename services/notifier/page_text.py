@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from shared.calendar_names import DAY_NAMES, MONTH_NAMES
+
 MAX_SEGMENTS = 2
 SINGLE_SEGMENT_SEPTETS = 160
 CONCATENATED_SEGMENT_SEPTETS = 153
@@ -31,21 +33,6 @@ AGENCY_MAX_SEPTETS = 12
 EVENT_MAX_SEPTETS = 32
 ELLIPSIS = "..."
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 SHORT_DAY_NAMES = tuple(name[:3] for name in DAY_NAMES)
 SHORT_MONTH_NAMES = tuple(name[:3] for name in MONTH_NAMES)
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from shared.calendar_names import MONTH_NAMES
+
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
@@ -70,22 +72,6 @@ class Quarter:
         return (
             Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
         )
-
-
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def month_of(moment: datetime, zone: ZoneInfo) -> str:

@@ -3,10 +3,14 @@ coordinators), with CSV and PDF; the manager's overtime and expenses."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.accounts import audit
 from services.console.accounts.sessions import SignedIn
@@ -23,6 +27,7 @@ from services.reports.statistics import READERS, statistics_of
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import InvalidInput
 from shared.policy import Role
+from shared.policy.model import AgencyConfig
 
 MANAGERS = frozenset({Role.MANAGER})
 QUARTERS_OFFERED = 8
@@ -63,115 +68,96 @@ def _download(content: bytes, media_type: str, filename: str) -> Response:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    ctx: ConsoleContext
+    session: AsyncSession
+    user: SignedIn
+    quarter: Quarter
+    agency: AgencyConfig
+
+
+@asynccontextmanager
+async def _reading(
+    request: Request, roles: Collection[str], what: str, action: str
+) -> AsyncIterator[_Reading]:
+    """A signed-in person allowed to `what` reads a quarter (the one asked for, or the current
+    one): audited as `action`, committed when the caller is done."""
+    ctx = console_context(request)
+    async with signed_in(request, ctx.runtime) as (session, user):
+        require_role(user, roles, what)
+        quarter = _quarter(ctx, user, request.query_params.get("quarter"))
+        audit.record_by(
+            session,
+            user,
+            action,
+            at=ctx.runtime.clock.now(),
+            object_type=action.split(".")[0],
+            object_id=str(quarter),
+        )
+        yield _Reading(ctx, session, user, quarter, ctx.registry.get(user.agency))
+        await session.commit()
+
+
 def report_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/statistics", response_class=HTMLResponse)
     async def statistics(request: Request) -> Response:
-        ctx = console_context(request)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, READERS, "read the statistics")
-            quarter = _quarter(ctx, user, request.query_params.get("quarter"))
-            stats = await statistics_of(session, ctx.registry.get(user.agency), quarter)
-            audit.record_by(
-                session,
-                user,
-                "statistics.read",
-                at=ctx.runtime.clock.now(),
-                object_type="statistics",
-                object_id=str(quarter),
-            )
-            response = await page(
-                ctx,
-                session,
-                user,
+        async with _reading(request, READERS, "read the statistics", "statistics.read") as got:
+            stats = await statistics_of(got.session, got.agency, got.quarter)
+            return await page(
+                got.ctx,
+                got.session,
+                got.user,
                 "statistics.html",
                 current="statistics",
-                quarter=quarter,
-                quarters=_offered(ctx, user),
+                quarter=got.quarter,
+                quarters=_offered(got.ctx, got.user),
                 **statistics_context(stats),
             )
-            await session.commit()
-        return response
 
     @router.get("/statistics.{extension}")
     async def statistics_file(request: Request, extension: str) -> Response:
-        ctx = console_context(request)
         if extension not in ("csv", "pdf"):
             raise InvalidInput("the statistics come as .csv or .pdf")
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, READERS, "read the statistics")
-            quarter = _quarter(ctx, user, request.query_params.get("quarter"))
-            agency = ctx.registry.get(user.agency)
-            stats = await statistics_of(session, agency, quarter)
-            audit.record_by(
-                session,
-                user,
-                f"statistics.{extension}",
-                at=ctx.runtime.clock.now(),
-                object_type="statistics",
-                object_id=str(quarter),
-            )
-            await session.commit()
-        name = f"{agency.slug}-statistics-{quarter}.{extension}"
+        action = f"statistics.{extension}"
+        async with _reading(request, READERS, "read the statistics", action) as got:
+            stats = await statistics_of(got.session, got.agency, got.quarter)
+        name = f"{got.agency.slug}-statistics-{got.quarter}.{extension}"
         if extension == "csv":
             return _download(render_csv(stats).encode(), "text/csv; charset=utf-8", name)
-        html = render_html(stats, made_at=ctx.runtime.clock.now(), zone=agency.time_zone)
+        made_at = got.ctx.runtime.clock.now()
+        html = render_html(stats, made_at=made_at, zone=got.agency.time_zone)
         return _download(render_pdf(html), "application/pdf", name)
 
     @router.get("/overtime", response_class=HTMLResponse)
     async def overtime(request: Request) -> Response:
-        ctx = console_context(request)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, MANAGERS, "read the overtime report")
-            quarter = _quarter(ctx, user, request.query_params.get("quarter"))
-            agency = ctx.registry.get(user.agency)
-            report = await overtime_report(session, agency, quarter)
-            audit.record_by(
-                session,
-                user,
-                "overtime.read",
-                at=ctx.runtime.clock.now(),
-                object_type="overtime",
-                object_id=str(quarter),
-            )
-            response = await page(
-                ctx,
-                session,
-                user,
+        async with _reading(request, MANAGERS, "read the overtime report", "overtime.read") as got:
+            report = await overtime_report(got.session, got.agency, got.quarter)
+            today = got.ctx.runtime.clock.now().astimezone(got.agency.zone).date()
+            return await page(
+                got.ctx,
+                got.session,
+                got.user,
                 "overtime.html",
                 current="overtime",
-                quarter=quarter,
-                quarters=_offered(ctx, user),
+                quarter=got.quarter,
+                quarters=_offered(got.ctx, got.user),
                 overtime=report,
                 categories=EXPENSE_CATEGORIES,
-                today=ctx.runtime.clock.now().astimezone(agency.zone).date().isoformat(),
+                today=today.isoformat(),
                 flash=request.query_params.get("saved") and "The expense was recorded.",
             )
-            await session.commit()
-        return response
 
     @router.get("/overtime.pdf")
     async def overtime_file(request: Request) -> Response:
-        ctx = console_context(request)
-        async with signed_in(request, ctx.runtime) as (session, user):
-            require_role(user, MANAGERS, "read the overtime report")
-            quarter = _quarter(ctx, user, request.query_params.get("quarter"))
-            agency = ctx.registry.get(user.agency)
-            stats = await statistics_of(session, agency, quarter)
-            report = await overtime_report(session, agency, quarter)
-            audit.record_by(
-                session,
-                user,
-                "overtime.pdf",
-                at=ctx.runtime.clock.now(),
-                object_type="overtime",
-                object_id=str(quarter),
-            )
-            await session.commit()
-        made_at = ctx.runtime.clock.now()
-        html = render_html(stats, made_at=made_at, overtime=report, zone=agency.time_zone)
-        name = f"{agency.slug}-quarterly-{quarter}.pdf"
+        async with _reading(request, MANAGERS, "read the overtime report", "overtime.pdf") as got:
+            stats = await statistics_of(got.session, got.agency, got.quarter)
+            report = await overtime_report(got.session, got.agency, got.quarter)
+        made_at = got.ctx.runtime.clock.now()
+        html = render_html(stats, made_at=made_at, overtime=report, zone=got.agency.time_zone)
+        name = f"{got.agency.slug}-quarterly-{got.quarter}.pdf"
         return _download(render_pdf(html), "application/pdf", name)
 
     @router.post("/overtime/expenses")
