@@ -9,7 +9,8 @@ incident is forgotten in one transaction, never half. After it:
   so nothing links the row back to the CAD's record; a new revision of it is refused (409);
 - the decision's and the pages' facts keep the kind and time of the incident, not its place;
   the members involved (never paged for it) are forgotten; the texts of its pages are emptied;
-- the console's copy of the report and its timeline lines go; its counts stay.
+- the console's copy of the report and its timeline lines go; its counts stay;
+- its events kept as dead letters, and those the outbox already published, are deleted.
 The statistics read none of that (`source`), so a past quarter's figures are the same after.
 """
 
@@ -33,6 +34,8 @@ from shared.activation_records import ActivationDecision
 from shared.clock import Clock
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
+from shared.dead_letters import DeadLetter
+from shared.outbox.models import PENDING, OutboxMessage
 from shared.policy.model import AgencyConfig
 from shared.policy.registry import AgencyRegistry
 
@@ -42,6 +45,8 @@ PAGES = cast(Table, NotifierPage.__table__)
 BOARD = cast(Table, BoardIncident.__table__)
 TIMELINE = cast(Table, TimelineEntry.__table__)
 TEST_MESSAGES = cast(Table, TestPhoneMessage.__table__)
+DEAD_LETTERS = cast(Table, DeadLetter.__table__)
+OUTBOX = cast(Table, OutboxMessage.__table__)
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +116,9 @@ async def purge_incidents(session: AsyncSession, ids: list[uuid.UUID], now: date
         .values(report=None, facts=_without_place(BOARD.c.facts)),
     )
     await session.execute(delete(TIMELINE).where(TIMELINE.c.incident_id.in_(ids)))
+    keys = [str(incident_id) for incident_id in ids]  # events are keyed by their incident
+    await session.execute(delete(DEAD_LETTERS).where(DEAD_LETTERS.c.key.in_(keys)))
+    await session.execute(delete(OUTBOX).where(OUTBOX.c.key.in_(keys), OUTBOX.c.status != PENDING))
     await session.execute(
         delete(TEST_MESSAGES).where(TEST_MESSAGES.c.incident_id.in_(ids)), {"ids": ids}
     )

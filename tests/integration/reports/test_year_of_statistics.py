@@ -21,6 +21,7 @@ from services.reports.retention import purge_due
 from services.reports.statistics import statistics_of
 from shared.db.engine import SessionFactory, build_engine, build_session_factory
 from shared.db.unit_of_work import unit_of_work
+from shared.dead_letters import DeadLetter
 from shared.policy import load_registry
 from tests.integration.reports.year import HARMED, Year, generate_year, load_year
 
@@ -91,6 +92,21 @@ async def test_a_year_of_statistics_is_right_and_survives_the_purge(
     shown_activations = [got.row("activations").values[QUARTER] for got in before.values()]
     assert sum(v for v in shown_activations if isinstance(v, int)) > 100
 
+    async with unit_of_work(sessions) as session:
+        session.add(
+            DeadLetter(
+                consumer="dispatcher",
+                topic="pst.incidents",
+                partition=0,
+                offset=1,
+                key=str(year.incidents[0].id),
+                value=json.dumps(year.incidents[0].report),
+                error="example",
+                created_at=datetime(2026, 1, 2, tzinfo=UTC),
+            )
+        )
+        await session.commit()
+
     # a year and a half later every incident is past its 90 days: its facts are forgotten
     purged = await purge_due(sessions, REGISTRY, datetime(2027, 6, 1, tzinfo=UTC))
     assert {p.agency: p.incidents for p in purged}["kcmo"] == len(year.incidents)
@@ -100,10 +116,11 @@ async def test_a_year_of_statistics_is_right_and_survives_the_purge(
         board = (await session.execute(select(BoardIncident.report, BoardIncident.facts))).all()
         lines = (await session.scalars(select(TimelineEntry.text))).all()
         external = (await session.scalars(select(Incident.external_id))).all()
+        dead = (await session.scalars(select(DeadLetter.value))).all()
     stored = json.dumps([list(reports), [list(row) for row in board]], default=str)
     assert HARMED[0] not in stored and "Troost" not in stored
     assert all(report.keys() == {"purged_at"} for report in reports)
-    assert lines == [] and set(external) == {None}
+    assert lines == [] and set(external) == {None} and dead == []
 
     after = await _all_quarters(sessions)
     assert {q: s.as_json() for q, s in after.items()} == {q: s.as_json() for q, s in before.items()}
