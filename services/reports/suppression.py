@@ -35,6 +35,12 @@ rather than publish it. Typical case: a quarter total of "<5" whose breakdown sh
 non-zero cells: the reader knows each is at least 1 and together they are at most 4, so each
 is exactly 1. The caller must publish a coarser table (fewer rows or columns) instead.
 
+How complements are chosen: a relation with a single hidden member gets a partner, the
+smallest visible non-zero member that leaves both loose within that relation; then the exact
+audit runs and, for every group with a pinnable cell, hides the smallest visible non-zero member
+of the relations of the pinned cells, until the audit passes. Finally complements are given
+back, largest first, wherever the audit still passes without them.
+
 Not covered: attribute disclosure by zeros (a shown zero says what did not happen), and a
 reader who reasons about which cells this code prefers as complements.
 
@@ -301,9 +307,18 @@ class _Table:
         """
         for key in sorted(hidden - primary, key=lambda k: (-self.values[k], k)):
             trial = hidden - {key}
+            if self._leaves_a_lone_cell(key, trial):
+                continue  # cheap: that cell would be given away by subtraction
             if all(not self._audit(*group) for group in _components(trial, self.relations)):
                 hidden = trial
         return hidden
+
+    def _leaves_a_lone_cell(self, key: CellKey, hidden: frozenset[CellKey]) -> bool:
+        """Whether un-hiding `key` leaves one of its relations with exactly one hidden member."""
+        return any(
+            sum(m in hidden for m in self.relations[i].members) == 1
+            for i in self.cell_relations.get(key, ())
+        )
 
     def _pair_singletons(self, hidden: set[CellKey]) -> None:
         """A relation with exactly one hidden member gives it away by subtraction: pair it.
@@ -348,11 +363,18 @@ class _Table:
         return min(options, key=cost)
 
     def _loose_within(self, rel: Relation, hidden: set[CellKey]) -> bool:
-        """Whether every hidden member of `rel` keeps two values, looking at `rel` alone."""
+        """Whether every hidden member of `rel` keeps two values, looking at `rel` alone.
+
+        Only a preference between partners (the audit decides safety), so running out of its
+        small budget just means "no".
+        """
         cells = tuple(m for m in rel.members if m in hidden)
         bounds = [self._bounds(m) for m in cells]
         problem = _Problem.build(cells, bounds, self.values, [rel])
-        lo, hi = problem.root_bounds(_Budget(AUDIT_BUDGET))
+        try:
+            lo, hi = problem.root_bounds(_Budget(1_000))
+        except _BudgetExhausted:
+            return False
         return lo is not None and hi is not None and all(a < b for a, b in zip(lo, hi, strict=True))
 
     def _cascade(self, key: CellKey, index: int, hidden: set[CellKey]) -> int:

@@ -87,7 +87,7 @@ class PermissionsEntry(_DataEntry):
 class ReportsEntry(_DataEntry):
     """Issue 13: how small a count is hidden from the chief, how long incident facts are kept."""
 
-    small_cell_threshold: Annotated[StrictInt, Field(ge=2, le=50)] = 5
+    small_cell_threshold: Annotated[StrictInt, Field(ge=3, le=50)] = 5
     incident_facts_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 90
     contacts_section: Text | None = None
     """The section that asks for the contact statistics, cited beside them."""

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from services.reports import suppression
 from services.reports.suppression import (
     CellKey,
     Relation,
@@ -64,9 +65,9 @@ def table_of(
     return values, relations
 
 
-def cap_for(values: Mapping[CellKey, int]) -> int:
+def cap_for(values: Mapping[CellKey, int], threshold: int = T) -> int:
     """How far the brute force searches cells that no shown total bounds."""
-    return 2 * max(values.values(), default=0) + T
+    return 2 * max(values.values(), default=0) + threshold
 
 
 # --- the independent brute force -------------------------------------------------------------
@@ -78,16 +79,17 @@ def brute_force_pinned(
     complementary: Iterable[CellKey],
     relations: Sequence[Relation],
     bound: int,
+    threshold: int = T,
 ) -> set[CellKey]:
     """Hidden cells with a single value consistent with the published table.
 
-    The reader knows: shown counts, every relation, primary cells in [1, T-1], complementary
-    cells in [T, bound]. A cell is pinned when no consistent assignment gives it another value
-    than its true one.
+    The reader knows: shown counts, every relation, primary cells in [1, threshold-1],
+    complementary cells in [threshold, bound]. A cell is pinned when no consistent assignment
+    gives it another value than its true one.
     """
     primary, complementary = set(primary), set(complementary)
     hidden = sorted(primary | complementary)
-    domain = {key: (1, T - 1) if key in primary else (T, bound) for key in hidden}
+    domain = {key: (1, threshold - 1) if key in primary else (threshold, bound) for key in hidden}
     shown = {key: value for key, value in values.items() if key not in domain}
     pinned: set[CellKey] = set()
     seen_other: set[CellKey] = set()
@@ -119,14 +121,15 @@ def _assignment_avoiding(
         low, high = domain[key]
         return low <= value <= high and not (key == avoid_key and value == avoid_value)
 
+    def span(key: CellKey, known: Mapping[CellKey, int]) -> tuple[int, int]:
+        return (known[key], known[key]) if key in known else domain[key]
+
     def consistent(known: Mapping[CellKey, int]) -> bool:
+        """Every relation can still add up, given the values or bounds of its members."""
         for rel in relevant:
-            parts = [known.get(p) for p in rel.parts]
-            total = known.get(rel.total)
-            partial = sum(p for p in parts if p is not None)
-            if total is not None and partial > total:
-                return False
-            if total is not None and None not in parts and partial != total:
+            spans = [span(p, known) for p in rel.parts]
+            low, high = span(rel.total, known)
+            if sum(a for a, _ in spans) > high or sum(b for _, b in spans) < low:
                 return False
         return True
 
@@ -164,38 +167,38 @@ def assert_protected(
     values: Mapping[CellKey, int], relations: Sequence[Relation], result: Suppressed
 ) -> None:
     """The properties every suppression must have."""
-    small = {key for key, value in values.items() if 1 <= value < T}
+    t = result.threshold
+    small = {key for key, value in values.items() if 1 <= value < t}
     assert result.primary == small
     assert not result.primary & result.complementary
-    assert all(values[key] >= T for key in result.complementary)  # zeros are never hidden
+    assert all(values[key] >= t for key in result.complementary)  # zeros are never hidden
     for key, value in values.items():
-        expected = f"<{T}" if key in small else None if key in result.complementary else value
+        expected = f"<{t}" if key in small else None if key in result.complementary else value
         assert result.shown(key) == expected
         assert result.hidden(key) == (key in small or key in result.complementary)
     hidden = result.primary | result.complementary
-    for (
-        key
-    ) in result.complementary:  # a complement always shares a relation with another hidden cell
+    # a complement always shares a relation with another hidden cell
+    for key in result.complementary:
         assert any(
             key in (r.total, *r.parts) and len(hidden & {r.total, *r.parts}) >= 2 for r in relations
         )
-    pinned = brute_force_pinned(
-        values, result.primary, result.complementary, relations, cap_for(values)
-    )
+    bound = cap_for(values, t)
+    pinned = brute_force_pinned(values, result.primary, result.complementary, relations, bound, t)
     assert not pinned, f"recoverable: {sorted(pinned)}"
 
 
 def suppress_or_prove_impossible(
-    values: dict[CellKey, int], relations: list[Relation]
+    values: dict[CellKey, int], relations: list[Relation], threshold: int = T
 ) -> Suppressed | None:
     """Suppress; when the module gives up, check by brute force that hiding every non-zero cell
     still leaves those cells pinned (so no suppression at all could have helped)."""
     try:
-        result = suppress(values, relations, threshold=T)
+        result = suppress(values, relations, threshold=threshold)
     except UnprotectableTable as error:
-        small = {key for key, value in values.items() if 1 <= value < T}
-        everything = {key for key, value in values.items() if value >= T}
-        pinned = brute_force_pinned(values, small, everything, relations, cap_for(values))
+        small = {key for key, value in values.items() if 1 <= value < threshold}
+        everything = {key for key, value in values.items() if value >= threshold}
+        bound = cap_for(values, threshold)
+        pinned = brute_force_pinned(values, small, everything, relations, bound, threshold)
         assert error.cells and error.cells <= pinned
         return None
     assert_protected(values, relations, result)
@@ -256,6 +259,13 @@ def test_no_hidden_cell_can_be_worked_out(table: Table) -> None:
         event(f"primary cells: {min(len(result.primary), 6)}+")
 
 
+@settings(max_examples=150, deadline=None)
+@given(tables(), st.sampled_from([3, 4, 10]))
+def test_other_thresholds_protect_as_well(table: Table, threshold: int) -> None:
+    values, relations = table
+    suppress_or_prove_impossible(values, relations, threshold)
+
+
 @PROPERTY_SETTINGS
 @given(tables(), st.randoms(use_true_random=False))
 def test_the_result_does_not_depend_on_order(table: Table, rnd: random.Random) -> None:
@@ -285,7 +295,9 @@ def test_the_auditor_agrees_with_the_brute_force(table: Table, data: st.DataObje
     values, relations = table
     small = sorted(key for key, value in values.items() if 1 <= value < T)
     large = sorted(key for key, value in values.items() if value >= T)
-    complementary = data.draw(st.sets(st.sampled_from(large)) if large else st.just(set()))
+    complementary = data.draw(
+        st.sets(st.sampled_from(large), max_size=8) if large else st.just(set())
+    )
     published: dict[CellKey, int | str | None] = {
         key: f"<{T}" if key in small else None if key in complementary else value
         for key, value in values.items()
@@ -416,6 +428,21 @@ def test_a_real_quarter_with_three_partitions_of_one_parent() -> None:
     seen = feasible_values(result.published(), relations, T, cap=cap_for(values))
     assert all(len(options) >= 2 for options in seen.values())
     assert result.shown(("pages", "Q")) == 45
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables())
+def test_an_audit_out_of_budget_never_counts_as_safe(table: Table) -> None:
+    """With no search budget at all, every group looks exposed: more is hidden or it gives up."""
+    values, relations = table
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(suppression, "AUDIT_BUDGET", 0)
+        try:
+            result = suppress(values, relations)
+        except UnprotectableTable as error:
+            assert error.cells
+            return
+    assert not result.primary  # nothing to protect, so nothing was audited
 
 
 def test_malformed_tables_are_refused() -> None:
