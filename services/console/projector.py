@@ -96,11 +96,18 @@ _LINE = (
 )
 
 
-def _incident_upsert(set_: dict[str, Any], where: Any) -> Any:
+def _incident_upsert(set_: dict[str, Any], where: Any, *, earliest: str | None = None) -> Any:
+    """`set_`'s columns from the newer event; `earliest`: a column that keeps its earliest
+    value."""
     new = insert(INCIDENTS)
+    kept = {}
+    if earliest is not None:
+        older = func.coalesce(INCIDENTS.c[earliest], new.excluded[earliest])
+        kept[earliest] = func.least(older, new.excluded[earliest])
     return new.on_conflict_do_update(
         index_elements=[INCIDENTS.c.incident_id],
         set_={name: new.excluded[name] for name in set_}
+        | kept
         | {"updated_at": func.greatest(INCIDENTS.c.updated_at, new.excluded.updated_at)},
         where=where(new),
     )
@@ -109,18 +116,10 @@ def _incident_upsert(set_: dict[str, Any], where: Any) -> Any:
 _REPORTED = _incident_upsert(
     {"revision": 0, "report": 0, "reported_at": 0, "reporter_role": 0},
     lambda new: INCIDENTS.c.revision < new.excluded.revision,
+    earliest="first_reported_at",
 )
-_first = insert(INCIDENTS)
-_FIRST_REPORTED = _first.on_conflict_do_update(
-    index_elements=[INCIDENTS.c.incident_id],
-    set_={
-        "first_reported_at": func.least(
-            func.coalesce(INCIDENTS.c.first_reported_at, _first.excluded.first_reported_at),
-            _first.excluded.first_reported_at,
-        )
-    },
-)
-"""The earliest report time, whichever revision comes first (statistics count from it)."""
+"""A newer revision's report; the first report's time stays (statistics count from it). The
+incidents topic is keyed by incident, so revisions arrive in order."""
 _DECIDED = _incident_upsert(
     {
         "decided_revision": 0,
@@ -318,13 +317,9 @@ async def _reported(session: AsyncSession, event: IncidentReported) -> Changed:
             "revision": event.revision,
             "report": event.report,
             "reported_at": event.occurred_at,
+            "first_reported_at": event.occurred_at,
             "reporter_role": reporter.role,
         },
-    )
-    await session.execute(
-        _FIRST_REPORTED,
-        _blank_incident(event.incident_id, event.agency, event.occurred_at)
-        | {"first_reported_at": event.occurred_at},
     )
     return event.agency, event.incident_id
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, Numeric, String
+from sqlalchemy import CheckConstraint, Date, DateTime, Index, Integer, Numeric, String, Table
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,3 +83,8 @@ class Expense(Base):
         ),
         Index("ix_report_expenses_agency", "agency", "spent_on"),
     )
+
+
+CONTACTS = cast(Table, ReportContact.__table__)
+OVERTIME = cast(Table, OvertimeEntry.__table__)
+EXPENSES = cast(Table, Expense.__table__)

@@ -13,19 +13,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, and_, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.models import EXPENSE_CATEGORIES, Expense, OvertimeEntry
+from services.dispatcher.tables import ROSTER
+from services.reports.models import EXPENSE_CATEGORIES, EXPENSES, OVERTIME, Expense
 from services.reports.periods import Quarter
 from shared.policy.model import AgencyConfig, OvertimeRule
-from shared.roster.models import RosterEntry
-
-OVERTIME = cast(Table, OvertimeEntry.__table__)
-EXPENSES = cast(Table, Expense.__table__)
-ROSTER = cast(Table, RosterEntry.__table__)
 
 
 class BadExpense(ValueError):

@@ -73,6 +73,11 @@ class Quarter:
             Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
         )
 
+    def previous(self) -> Quarter:
+        return (
+            Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+        )
+
 
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
     """The local month of `moment` as "YYYY-MM"."""

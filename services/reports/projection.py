@@ -4,17 +4,13 @@ from events, each write idempotent and order-proof by itself (see `console.proje
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import cast
 
-from sqlalchemy import Table, func
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.reports.models import OvertimeEntry, ReportContact
+from services.reports.models import CONTACTS, OVERTIME
 from shared.events import ContactLogged, ContactLogInvited, OvertimeHoursLogged
-
-CONTACTS = cast(Table, ReportContact.__table__)
-OVERTIME = cast(Table, OvertimeEntry.__table__)
 
 _CONTACT = insert(CONTACTS).on_conflict_do_nothing(index_elements=[CONTACTS.c.contact_id])
 _new_overtime = insert(OVERTIME)

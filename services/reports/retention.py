@@ -27,10 +27,12 @@ from typing import cast
 from sqlalchemy import Table, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.console.models import BoardIncident, TestPhoneMessage, TimelineEntry
+from services.console.projector import INCIDENTS as BOARD
+from services.console.projector import PHONES as TEST_MESSAGES
+from services.console.projector import TIMELINE
+from services.dispatcher.tables import DECISIONS
 from services.intake.models import Incident
 from services.notifier.models import NotifierPage
-from shared.activation_records import ActivationDecision
 from shared.clock import Clock
 from shared.db.engine import SessionFactory
 from shared.db.unit_of_work import unit_of_work
@@ -40,11 +42,7 @@ from shared.policy.model import AgencyConfig
 from shared.policy.registry import AgencyRegistry
 
 INCIDENTS = cast(Table, Incident.__table__)
-DECISIONS = cast(Table, ActivationDecision.__table__)
 PAGES = cast(Table, NotifierPage.__table__)
-BOARD = cast(Table, BoardIncident.__table__)
-TIMELINE = cast(Table, TimelineEntry.__table__)
-TEST_MESSAGES = cast(Table, TestPhoneMessage.__table__)
 DEAD_LETTERS = cast(Table, DeadLetter.__table__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
 

@@ -3,20 +3,14 @@ from the reports' own table. Read-only; nothing here is kept beyond the answer."
 
 from __future__ import annotations
 
-from typing import cast
-
-from sqlalchemy import Table, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.console.models import BoardAssignment, BoardIncident
+from services.console.projector import ASSIGNMENTS, INCIDENTS
 from services.reports.facts import ActivationFact, ContactFact
-from services.reports.models import ReportContact
+from services.reports.models import CONTACTS
 from services.reports.periods import Quarter, month_of
 from shared.policy.model import AgencyConfig
-
-INCIDENTS = cast(Table, BoardIncident.__table__)
-ASSIGNMENTS = cast(Table, BoardAssignment.__table__)
-CONTACTS = cast(Table, ReportContact.__table__)
 
 
 async def activation_facts(

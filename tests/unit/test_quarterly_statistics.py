@@ -48,7 +48,7 @@ def test_quarters_parse_and_know_their_months() -> None:
     assert Quarter.parse("2026q4") == Q4 and str(Q4) == "2026Q4"
     assert Q4.months == ("2026-10", "2026-11", "2026-12")
     assert Q4.label == "October to December 2026"
-    assert Q4.next() == Quarter(2027, 1)
+    assert Q4.next() == Quarter(2027, 1) and Quarter(2026, 1).previous() == Quarter(2025, 4)
     for bad in ("2026Q5", "Q4", "2026-Q4", "", "1999Q1"):
         with pytest.raises(BadQuarter):
             Quarter.parse(bad)

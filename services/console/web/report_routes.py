@@ -48,12 +48,7 @@ def _offered(ctx: ConsoleContext, user: SignedIn) -> list[Quarter]:
     newest = Quarter.of(ctx.runtime.clock.now(), ctx.registry.get(user.agency).zone)
     quarters = [newest]
     while len(quarters) < QUARTERS_OFFERED:
-        previous = quarters[-1]
-        quarters.append(
-            Quarter(previous.year - 1, 4)
-            if previous.number == 1
-            else Quarter(previous.year, previous.number - 1)
-        )
+        quarters.append(quarters[-1].previous())
     return quarters
 
 

@@ -51,6 +51,14 @@ def _pictures(pdf: Path, prefix: Path) -> None:
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(prefix)], check=True)
 
 
+def _quarterly(
+    database_url: str, quarter: str, fmt: str, out: Path | str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`pst report quarterly` for kcmo."""
+    args = ("--agency", "kcmo", "--quarter", quarter, "--format", fmt, "--out", str(out))
+    return _pst(database_url, "report", "quarterly", *args, *extra)
+
+
 async def _roster_names(sessions: SessionFactory) -> None:
     from shared.db.unit_of_work import unit_of_work
     from shared.roster.models import RosterEntry
@@ -85,19 +93,7 @@ async def test_the_quarterly_pdf_prints_and_names_nobody(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     pdf = ARTIFACTS / "kcmo-2026Q4.pdf"
-    done = _pst(
-        database_url,
-        "report",
-        "quarterly",
-        "--agency",
-        "kcmo",
-        "--quarter",
-        "2026Q4",
-        "--format",
-        "pdf",
-        "--out",
-        str(pdf),
-    )
+    done = _quarterly(database_url, "2026Q4", "pdf", str(pdf))
     assert done.returncode == 0, done.stderr
     text = _text_of(pdf)
     assert "Peer support statistics, October to December 2026" in text
@@ -112,20 +108,7 @@ async def test_the_quarterly_pdf_prints_and_names_nobody(
     assert isinstance(darkest, int) and darkest < 80, "the first page is blank"
 
     manager = ARTIFACTS / "kcmo-2026Q4-manager.pdf"
-    done = _pst(
-        database_url,
-        "report",
-        "quarterly",
-        "--agency",
-        "kcmo",
-        "--quarter",
-        "2026Q4",
-        "--format",
-        "pdf",
-        "--out",
-        str(manager),
-        "--overtime",
-    )
+    done = _quarterly(database_url, "2026Q4", "pdf", str(manager), "--overtime")
     assert done.returncode == 0, done.stderr
     text = _text_of(manager)
     assert "Overtime, October to December 2026" in text and "830 §III.D.1" in text
@@ -139,19 +122,7 @@ async def test_the_csv_and_bad_arguments(
     year = generate_year(seed=7, incidents=60)
     await load_year(sessions, year)
     out = tmp_path / "q.csv"
-    done = _pst(
-        database_url,
-        "report",
-        "quarterly",
-        "--agency",
-        "kcmo",
-        "--quarter",
-        "2026q2",
-        "--format",
-        "csv",
-        "--out",
-        str(out),
-    )
+    done = _quarterly(database_url, "2026q2", "csv", str(out))
     assert done.returncode == 0, done.stderr
     rows = list(csv.reader(io.StringIO(out.read_text())))
     assert rows[0] == ["group", "measure", "section", "unit", "April", "May", "June", "Quarter"]
@@ -173,18 +144,6 @@ async def test_the_csv_and_bad_arguments(
             database_url, "report", "quarterly", *args, "--format", "csv", "--out", str(out)
         )
         assert done.returncode == 2 and says in done.stderr, done.stderr
-    done = _pst(
-        database_url,
-        "report",
-        "quarterly",
-        "--agency",
-        "kcmo",
-        "--quarter",
-        "2026Q4",
-        "--format",
-        "csv",
-        "--out",
-        str(tmp_path / "missing" / "q.csv"),
-    )
+    done = _quarterly(database_url, "2026Q4", "csv", str(tmp_path / "missing" / "q.csv"))
     assert done.returncode == 2 and "existing folder" in done.stderr
     assert out.read_text() == "kept", "a refused command changes no file"
