@@ -103,6 +103,9 @@ class CoordinatorAlertRaised(Event):
     incident_id: uuid.UUID | None
     reason: str
     message: str
+    member_id: str | None = None
+    """The specialist the alert is about, when it is about one (repeated failures: the console
+    opens a review)."""
 
 
 PageOutcome = Literal[
@@ -263,6 +266,18 @@ class OvertimeHoursLogged(Event):
     hours: float = Field(ge=0, le=48)
 
 
+class PhoneConfirmationRequested(Event):
+    """A roster phone is new or changed: the notifier texts it a code, and the number is not
+    paged until the code comes back from it (issue 14)."""
+
+    event_type: Literal["roster.phone_confirmation_requested"] = (
+        "roster.phone_confirmation_requested"
+    )
+    agency: str
+    member_id: str
+    phone: str
+
+
 AnyEvent = Annotated[
     IncidentReported
     | ApprovalRecorded
@@ -279,7 +294,8 @@ AnyEvent = Annotated[
     | MessageKeptUnsent
     | ContactLogInvited
     | ContactLogged
-    | OvertimeHoursLogged,
+    | OvertimeHoursLogged
+    | PhoneConfirmationRequested,
     Field(discriminator="event_type"),
 ]
 _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
@@ -305,6 +321,7 @@ def topic_for(event: Event, topics: Topics) -> str:
             | CoordinatorAlertRaised()
             | NoticeRequested()
             | ContactLogInvited()
+            | PhoneConfirmationRequested()
         ):
             return topics.page_commands
         case (

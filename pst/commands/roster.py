@@ -12,13 +12,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.localstack.discovery import effective_settings
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.intake.audit import record_audit
 from services.intake.credentials import Caller
 from services.intake.roster import RosterChange, replace_roster
 from services.intake.roster_files import read_roster_file
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
+from shared.kafka.topics import Topics
 from shared.policy import load_registry
+from shared.roster.actor import Actor
 
 
 def register(subparsers: Any) -> None:
@@ -31,7 +34,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.agency not in load_registry().slugs:
+    registry = load_registry()
+    if args.agency not in registry.slugs:
         return fail("roster import", f"unknown agency {args.agency!r}")
     try:
         content = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
@@ -44,10 +48,19 @@ def run(args: argparse.Namespace) -> int:
     operator = Caller(
         agency=args.agency, role="operator", name=f"pst roster import ({getpass.getuser()})"
     )
+    source = "roster file " + ("(stdin)" if args.file == "-" else Path(args.file).name)
 
     async def replace(session: AsyncSession) -> RosterChange:
         now = datetime.now(UTC)
-        change = await replace_roster(session, agency=args.agency, entries=entries, now=now)
+        change = await replace_roster(
+            session,
+            agency=registry.get(args.agency),
+            entries=entries,
+            now=now,
+            actor=Actor(role="operator", name=operator.name, via="command"),
+            topics=Topics(effective_settings().kafka_topic_prefix),
+            source=source[:80],
+        )
         record_audit(
             session,
             operator,
@@ -63,5 +76,7 @@ def run(args: argparse.Namespace) -> int:
         change = in_one_transaction(replace)
     except NoDatabase as error:
         return fail("roster import", str(error))
+    except Conflict as error:
+        return fail("roster import", error.detail)
     print(json.dumps(change.as_dict()))
     return 0

@@ -136,7 +136,11 @@ async def page_by_hand(
         entries = {
             e.member_id: e
             for e in await roster_with_eligibility(
-                session, user.agency, involved=involved, assigned=assigned
+                session,
+                user.agency,
+                now=ctx.runtime.clock.now(),
+                involved=involved,
+                assigned=assigned,
             )
         }
         entry = entries.get(member_id)
@@ -286,8 +290,12 @@ async def replace_roster(
     entries: list[RosterEntryIn],
     action: str,
     detail: Mapping[str, audit.DetailValue] | None = None,
+    *,
+    source: str = "roster page",
 ) -> RosterChange:
-    change = await handle_roster_entries(ctx.intake, caller_of(user), user.agency, entries)
+    change = await handle_roster_entries(
+        ctx.intake, caller_of(user), user.agency, entries, source=source
+    )
     await _audited(ctx, user, action, object_type="roster", object_id=user.agency, detail=detail)
     return change
 

@@ -18,6 +18,7 @@ class Ineligibility(StrEnum):
 
     NOT_ACTIVE = "not_active"
     TRAINING_LAPSED = "training_lapsed"
+    PHONE_UNCONFIRMED = "phone_unconfirmed"
     UNDER_INVESTIGATION = "under_investigation"
     INVOLVED_IN_INCIDENT = "involved_in_incident"
     ALREADY_ASSIGNED = "already_assigned"
@@ -25,18 +26,22 @@ class Ineligibility(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Specialist:
-    """One roster entry (CONTRACT §5)."""
+    """One roster entry (CONTRACT §5) as of the moment of choice: `on_call` and
+    `training_current` already account for time (an `OFF 8H` window, a lapse date), and
+    `phone_verified` says the number answered its code (issue 14). `status` is a lifecycle
+    status; only `active` is paged."""
 
     member_id: str
     name: str
     agency: str
     phone: str
-    status: SpecialistStatus
+    status: str
     on_duty: bool
     on_call: bool
     training_current: bool
     under_investigation: bool
     languages: tuple[str, ...] = ()
+    phone_verified: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +99,12 @@ def ineligibility(
     already_assigned_member_ids: Collection[str],
 ) -> Ineligibility | None:
     """The first reason this specialist may not be paged for the incident, or None."""
-    if specialist.status is not SpecialistStatus.ACTIVE:
+    if specialist.status != SpecialistStatus.ACTIVE:
         return Ineligibility.NOT_ACTIVE
     if not specialist.training_current:
         return Ineligibility.TRAINING_LAPSED
+    if not specialist.phone_verified:
+        return Ineligibility.PHONE_UNCONFIRMED
     if specialist.under_investigation:
         return Ineligibility.UNDER_INVESTIGATION
     if specialist.member_id in involved_member_ids:

@@ -29,7 +29,6 @@ from services.dispatcher.assignment_states import AssignmentState
 from services.dispatcher.records import ASSIGNMENT_COLUMNS, AssignmentRow, assignment_from
 from services.dispatcher.selection import ActivationHistory, Candidate, Specialist
 from services.dispatcher.tables import APPROVALS, ASSIGNMENTS, DECISIONS, ROSTER
-from shared.roster.entry import SpecialistStatus
 
 BUSY_WINDOW = timedelta(hours=24)
 HISTORY_WINDOW = timedelta(days=90)
@@ -43,14 +42,6 @@ class StaffingPicture:
     """The incident's assignments in any state, oldest first."""
     approved: frozenset[str]
     """Members whose Bureau Director consult a coordinator recorded for this incident."""
-
-
-def _status(value: str) -> SpecialistStatus:
-    """A status this code does not know is read as not active: never paged by accident."""
-    try:
-        return SpecialistStatus(value)
-    except ValueError:
-        return SpecialistStatus.INACTIVE
 
 
 def _picture_query() -> tuple[Select[Any], int, int]:
@@ -84,6 +75,7 @@ def _picture_query() -> tuple[Select[Any], int, int]:
         # by nested loop, aggregating the agency's acceptances again for every roster entry
         .prefix_with("MATERIALIZED")
     )
+    now = bindparam("now", type_=ROSTER.c.updated_at.type)
     roster = select(ROSTER).where(ROSTER.c.agency == agency).subquery("roster")
     mine = select(ASSIGNMENTS).where(ASSIGNMENTS.c.incident_id == incident_id).subquery("mine")
     approvals = (
@@ -97,8 +89,13 @@ def _picture_query() -> tuple[Select[Any], int, int]:
         roster.c.phone,
         roster.c.status,
         roster.c.on_duty,
-        roster.c.on_call,
-        roster.c.training_current,
+        # `OFF 8H` by SMS: off call until then, whatever the standing value says
+        and_(
+            roster.c.on_call,
+            func.coalesce(roster.c.off_call_until <= now, True),
+        ),
+        func.coalesce(roster.c.training_valid_until > now, False),
+        roster.c.phone_verified_at.is_not(None),
         roster.c.under_investigation,
         roster.c.languages,
         history.c.accepted_within_24h,
@@ -128,6 +125,7 @@ def _candidate(agency: str, values: Sequence[Any]) -> Candidate:
         on_duty,
         on_call,
         training_current,
+        phone_verified,
         under_investigation,
         languages,
         accepted_within_24h,
@@ -141,12 +139,13 @@ def _candidate(agency: str, values: Sequence[Any]) -> Candidate:
             name=name,
             agency=agency,
             phone=phone,
-            status=_status(status),
+            status=status,
             on_duty=on_duty,
             on_call=on_call,
             training_current=training_current,
             under_investigation=under_investigation,
             languages=tuple(languages or ()),
+            phone_verified=phone_verified,
         ),
         ActivationHistory(
             accepted_other_incident_within_24h=bool(accepted_within_24h),

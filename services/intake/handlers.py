@@ -32,6 +32,7 @@ from shared.events import ApprovalRecorded
 from shared.incident_report import IncidentReport, validation_error_line
 from shared.outbox.enqueue import enqueue
 from shared.policy import OnDutySpecialistRule, Role
+from shared.roster.actor import Actor
 from shared.roster.entry import MAX_ROSTER_SIZE, RosterEntryIn
 
 _ROSTER = TypeAdapter(list[RosterEntryIn])
@@ -194,7 +195,12 @@ async def handle_roster_replace(
 
 
 async def handle_roster_entries(
-    ctx: IntakeContext, caller: Caller, agency: str, entries: list[RosterEntryIn]
+    ctx: IntakeContext,
+    caller: Caller,
+    agency: str,
+    entries: list[RosterEntryIn],
+    *,
+    source: str = "roster API request",
 ) -> RosterChange:
     """Replace the agency's roster with `entries` (validated: `check_roster`)."""
     _require_own_agency(caller, agency)
@@ -203,7 +209,15 @@ async def handle_roster_entries(
     check_roster(entries, agency)
     now = ctx.runtime.clock.now()
     async with unit_of_work(ctx.runtime.sessions) as session:
-        change = await replace_roster(session, agency=agency, entries=entries, now=now)
+        change = await replace_roster(
+            session,
+            agency=ctx.registry.get(agency),
+            entries=entries,
+            now=now,
+            actor=actor_of(caller),
+            topics=ctx.runtime.topics,
+            source=source,
+        )
         record_audit(
             session,
             caller,
@@ -215,6 +229,12 @@ async def handle_roster_entries(
         )
         await session.commit()
     return change
+
+
+def actor_of(caller: Caller) -> Actor:
+    return Actor(
+        role=caller.role, name=caller.name, via="console" if caller.via == "console" else "api"
+    )
 
 
 def parse_roster(body: bytes, agency: str) -> list[RosterEntryIn]:

@@ -21,8 +21,10 @@ from shared.policy.data_files import (
     AgencyFile,
     CriterionEntry,
     GroundsEntry,
+    LifecycleEntry,
     PermissionEntry,
     PolicyFile,
+    TrainingEntry,
 )
 from shared.policy.errors import PolicyDataError
 from shared.policy.model import (
@@ -38,6 +40,8 @@ from shared.policy.model import (
     SpecialistCount,
 )
 from shared.policy.registry import AgencyRegistry
+from shared.roster.lifecycle import Item, Lifecycle, Transition
+from shared.roster.training_rule import TrainingSettings
 
 DEFAULT_DATA_DIR = Path(__file__).parent / "data"
 
@@ -73,6 +77,43 @@ def load_policy(path: Path) -> Policy:
         cite=entry.cite,
         criteria_section=entry.criteria_section,
         criteria=criteria,
+        lifecycle=None if entry.lifecycle is None else _lifecycle(entry.lifecycle, path),
+        training=None if entry.training is None else _training(entry.training),
+    )
+
+
+def _lifecycle(entry: LifecycleEntry, path: Path) -> Lifecycle:
+    try:
+        return Lifecycle(
+            statuses=tuple(entry.statuses),
+            imported=frozenset(entry.imported),
+            words=dict(entry.words),
+            transitions=tuple(
+                Transition(
+                    id=step.id,
+                    words=step.words,
+                    sources=frozenset(step.from_),
+                    target=step.to,
+                    grounds=Grounds(section=step.section, note=step.note),
+                    roles=frozenset(step.roles),
+                    document=step.document,
+                    checks=tuple(Item(i.id, i.words, i.section) for i in step.checks),
+                    reasons=tuple(Item(i.id, i.words, i.section) for i in step.reasons),
+                    needs_training=step.training,
+                )
+                for step in entry.steps
+            ),
+        )
+    except ValueError as error:
+        raise PolicyDataError(f"{path}: lifecycle: {error}") from error
+
+
+def _training(entry: TrainingEntry) -> TrainingSettings:
+    return TrainingSettings(
+        rule=entry.rule,
+        grounds=Grounds(section=entry.section, note=entry.note),
+        initial_topics=tuple(entry.initial_topics),
+        notice_days=entry.notice_days,
     )
 
 

@@ -6,11 +6,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from shared.policy.area import Area
 from shared.policy.conditions import Condition
+
+if TYPE_CHECKING:  # the roster's modules read Grounds from here
+    from shared.roster.lifecycle import Lifecycle
+    from shared.roster.training_rule import TrainingSettings
 
 
 class Status(StrEnum):
@@ -79,6 +83,10 @@ class Policy:
     cite: str
     criteria_section: str
     criteria: tuple[Criterion, ...]
+    lifecycle: Lifecycle | None = None
+    """A specialist's steps on the team (issue 14); None: the contract's statuses only."""
+    training: TrainingSettings | None = None
+    """How training records make training current; None: it never is."""
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.criteria, key=lambda criterion: criterion.id))

@@ -69,7 +69,11 @@ async def _incident_parts(
         str(p["member_id"]) for p in (found.report or {}).get("persons") or [] if p.get("member_id")
     }
     roster = await roster_with_eligibility(
-        session, user.agency, involved=involved, assigned={a.member_id for a in found.assignments}
+        session,
+        user.agency,
+        now=ctx.runtime.clock.now(),
+        involved=involved,
+        assigned={a.member_id for a in found.assignments},
     )
     agency = ctx.registry.get(user.agency)
     return {

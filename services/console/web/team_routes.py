@@ -89,7 +89,9 @@ def team_router() -> APIRouter:
         ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
-            entries = await roster_with_eligibility(session, user.agency)
+            entries = await roster_with_eligibility(
+                session, user.agency, now=ctx.runtime.clock.now()
+            )
             _read(session, ctx, user, "roster.read", object_type="roster", object_id=user.agency)
             response = await page(
                 ctx,
@@ -122,7 +124,10 @@ def team_router() -> APIRouter:
         ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
-            entry = _find(await roster_with_eligibility(session, user.agency), member_id)
+            entry = _find(
+                await roster_with_eligibility(session, user.agency, now=ctx.runtime.clock.now()),
+                member_id,
+            )
             _read(
                 session,
                 ctx,
@@ -149,7 +154,9 @@ def team_router() -> APIRouter:
     async def roster_entry_save(request: Request, member_id: str) -> Response:
         ctx, user, form = await checked_form(request, TEAM, "edit the roster")
         async with unit_of_work(ctx.runtime.sessions) as session:
-            current = await roster_with_eligibility(session, user.agency)
+            current = await roster_with_eligibility(
+                session, user.agency, now=ctx.runtime.clock.now()
+            )
         _find(current, member_id)
         try:
             edited = RosterEntryIn.model_validate(
