@@ -150,14 +150,7 @@ async def _watch(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with pst_up({"PST_WEB_WORKERS": "2"}) as stack:
-        stack.pst(
-            "roster",
-            "import",
-            "--agency",
-            "kcmo",
-            "-",
-            stdin=json.dumps(roster("kcmo", args.specialists)).encode(),
-        )
+        stack.import_roster("kcmo", roster("kcmo", args.specialists))
         secret = stack.pst("cad-secret", "rotate", "--agency", "kcmo")
         added = stack.pst(
             "user",

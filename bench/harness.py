@@ -3,6 +3,7 @@ provisioned through the same `pst` commands an operator uses, stopped with Ctrl-
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
@@ -12,12 +13,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pst.localstack.ports import free_port
+from shared.db.engine import build_engine, build_session_factory
+from shared.db.unit_of_work import unit_of_work
+from shared.roster.entry import RosterEntryIn
+from tests.harness.roster_ready import make_ready
 
 READY_LINE = "PST activation stack is ready"
 
@@ -37,6 +44,15 @@ class Stack:
         part summed): the difference of two readings says what a phase cost each service."""
         return cpu_by_role(self.pid)
 
+    def import_roster(self, agency: str, entries: list[dict[str, Any]]) -> None:
+        """`pst roster import` as an operator runs it; then, as the tests' `make_ready` does
+        through the roster's own writes, every imported phone confirmed (as if it had answered
+        its code) and a training credited today to each entry not saying `training_current:
+        false`, so the bench's specialists are pageable (issue 14)."""
+        self.pst("roster", "import", "--agency", agency, "-", stdin=json.dumps(entries).encode())
+        with ThreadPoolExecutor(1) as worker:  # its own event loop, called from any code
+            worker.submit(asyncio.run, _make_ready(self.database_url, agency, entries)).result()
+
     def pst(self, *args: str, stdin: bytes | None = None) -> str:
         done = subprocess.run(
             [sys.executable, "-m", "pst.cli", *args],
@@ -49,6 +65,21 @@ class Stack:
         if done.returncode != 0:
             raise RuntimeError(f"pst {' '.join(args)}: {done.stderr.decode()}")
         return done.stdout.decode().strip()
+
+
+async def _make_ready(database_url: str, agency: str, entries: list[dict[str, Any]]) -> None:
+    engine = build_engine(database_url, pool_size=1)
+    try:
+        async with unit_of_work(build_session_factory(engine)) as session:
+            await make_ready(
+                session,
+                agency=agency,
+                entries=[RosterEntryIn.model_validate(entry) for entry in entries],
+                now=datetime.now(UTC),
+            )
+            await session.commit()
+    finally:
+        await engine.dispose()
 
 
 @contextmanager

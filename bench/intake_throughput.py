@@ -141,14 +141,7 @@ def main() -> None:
         token = stack.pst(
             "token", "issue", "--agency", "kcmo", "--role", "commander", "--name", "bench"
         )
-        stack.pst(
-            "roster",
-            "import",
-            "--agency",
-            "kcmo",
-            "-",
-            stdin=json.dumps(roster("kcmo", 20)).encode(),
-        )
+        stack.import_roster("kcmo", roster("kcmo", 20))
         steps = asyncio.run(run(stack, token, rates, args.seconds, args.activating_share))
     held = [s for s in steps if s["p99_ms"] < 100 and set(s["statuses"]) == {"202"}]
     best = max(held, key=lambda s: s["achieved_per_s"]) if held else None

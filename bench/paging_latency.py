@@ -303,14 +303,7 @@ def main() -> None:
         }
         with pst_up(env, port=port) as stack:
             secret = stack.pst("cad-secret", "rotate", "--agency", "kcmo")
-            stack.pst(
-                "roster",
-                "import",
-                "--agency",
-                "kcmo",
-                "-",
-                stdin=json.dumps(roster("kcmo", 40)).encode(),
-            )
+            stack.import_roster("kcmo", roster("kcmo", 40))
             result = asyncio.run(run(args, stack, info["url"], secret))
     finally:
         standin.terminate()

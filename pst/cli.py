@@ -22,7 +22,9 @@ COMMAND_MODULES = (
     "pst.commands.user",
     "pst.commands.cad_secret",
     "pst.commands.roster",
+    "pst.commands.training",
     "pst.commands.report",
+    "pst.commands.directory",
     "pst.commands.retention",
 )
 

@@ -25,7 +25,9 @@ from services.console.accounts.passwords import STANDARD_HASHER
 from services.console.context import ConsoleContext
 from services.console.live import LiveBoards
 from services.console.projection_consumer import ProjectionHandler
+from services.console.roster_loop import RosterLoop
 from services.console.web.contact_log_routes import contact_log_router
+from services.console.web.directory_routes import directory_router
 from services.console.web.incident_routes import (
     incident_router,
     render_board,
@@ -105,6 +107,8 @@ def create_console(
                 loops.start("console-projector", _projector(runtime).run)
                 retention = RetentionLoop(runtime.sessions, agencies, runtime.clock)
                 loops.start("console-retention", retention.run)
+                roster = RosterLoop(runtime.sessions, agencies, runtime.topics, runtime.clock)
+                loops.start("console-roster", roster.run)
             yield
         finally:
             await loops.close()
@@ -126,6 +130,7 @@ def create_console(
         request_router(),
         report_router(),
         contact_log_router(),
+        directory_router(),
     ):
         app.include_router(router)
     _install_error_pages(app)

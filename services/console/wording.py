@@ -45,6 +45,7 @@ ALERT_REASON_WORDS = {
     "unreachable": "number unreachable",
     "unusable_report": "report could not be used",
     "manual_page_refused": "page by hand refused",
+    "training_lapsing": "training lapses soon",
 }
 
 

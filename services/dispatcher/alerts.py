@@ -64,8 +64,10 @@ async def raise_alert(
     message: str,
     dedupe_key: str,
     at: datetime,
+    member_id: str | None = None,
 ) -> bool:
-    """Store the alert and send it, unless one with the same key was raised before."""
+    """Store the alert and send it, unless one with the same key was raised before;
+    `member_id`: the specialist it is about, when it is about one."""
     alert_id = uuid.uuid4()
     inserted = (
         await session.execute(
@@ -93,6 +95,7 @@ async def raise_alert(
             incident_id=incident_id,
             reason=reason,
             message=message,
+            member_id=member_id,
         ),
     )
     return True
@@ -129,4 +132,5 @@ async def tell_of_repeated_failures(
         ),
         dedupe_key=f"{AlertReason.REPEATED_FAILURES}:{ended.id}",
         at=at,
+        member_id=ended.member_id,
     )

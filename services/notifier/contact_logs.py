@@ -80,6 +80,7 @@ from shared.settings import Settings
 
 if TYPE_CHECKING:
     from shared.policy import AgencyRegistry
+    from shared.policy.model import AgencyConfig
 
 EXCHANGE_LIFETIME = timedelta(hours=72)
 """An exchange unanswered this long after its latest question ends with nothing kept."""
@@ -91,7 +92,8 @@ _END_STATES = {EndReason.NOTHING: ExchangeState.NOTHING, EndReason.SKIPPED: Exch
 @dataclass(frozen=True, slots=True)
 class ExchangeSetup:
     """What an exchange needs beyond the session: the public URL (the form's link) and the
-    agencies (a log counts in its agency's local month)."""
+    agencies (a log counts in its agency's local month; the availability keywords' replies speak
+    the agency's clock and lifecycle)."""
 
     public_url: str
     registry: AgencyRegistry | None = None
@@ -101,9 +103,12 @@ class ExchangeSetup:
     def of(cls, settings: Settings, registry: AgencyRegistry | None = None) -> ExchangeSetup:
         return cls(str(settings.public_url), registry)
 
-    def zone(self, agency: str) -> ZoneInfo:
+    def agency(self, agency: str) -> AgencyConfig:
         registry = self.registry if self.registry is not None else packaged_registry()
-        return registry.get(agency).zone
+        return registry.get(agency)
+
+    def zone(self, agency: str) -> ZoneInfo:
+        return self.agency(agency).zone
 
 
 @functools.cache
@@ -207,6 +212,12 @@ async def live_exchange(
     return LiveExchange(
         None, queued=await open_next(session, phone=phone, now=now, public_url=public_url)
     )
+
+
+def understands(exchange: OpenExchange, body: str) -> bool:
+    """Whether the open exchange's question takes the message (an answer, or SKIP): what it
+    does not take may be meant for something else (`inbound_sms`)."""
+    return not isinstance(take_answer(exchange.progress, body), NotUnderstood)
 
 
 async def take_message(

@@ -1,6 +1,6 @@
 """The notifier's tables: its own outbox of pages (one row per message or call to send), the
-withdrawals it must remember, opt-outs, automatic replies sent, per-number send slots, and the
-contact-log exchanges by SMS."""
+withdrawals it must remember, opt-outs, automatic replies sent, per-number send slots, the
+contact-log exchanges by SMS, and the roster phones' confirmation codes."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ from shared.db.base import Base
 class NotifierPage(Base):
     """One SMS or call to one phone: a page for an assignment (kind `page`), a coordinator
     alert (kind `alert`), an SMS that asks for no answer (kind `notice`: the team was stood
-    down) or one SMS of a contact-log exchange (kind `contact`: a question, its help, a thank
-    you; tied to no assignment or incident). Sent by the sender loop; only pages are answered,
+    down), one SMS of a contact-log exchange (kind `contact`: a question, its help, a thank
+    you; tied to no assignment or incident) or a roster phone's confirmation code (kind
+    `confirm`, with the member's id; closed, its text without the code, once the code stops
+    working). Sent by the sender loop; only pages are answered,
     by replies and keypresses.
 
     `state` is the sending side (see `page_states.SendState`); `twilio_status` is the latest
@@ -200,9 +202,32 @@ class ContactLog(Base):
     )
 
 
+class PhoneVerification(Base):
+    """A roster phone's confirmation code (`phone_confirmations`), one per member and number: a
+    new request replaces the code and its count of wrong attempts. Only the code's SHA-256
+    (`phone_confirmations.code_hash`) is kept; `sent_at` is when its SMS was queued in the
+    outbox of pages. Live while unverified, requested less than 72 hours ago and with fewer
+    than 5 wrong attempts; an unverified row older than that is deleted by the SMS sender's
+    sweep. (The table is created by the roster's lifecycle migration.)"""
+
+    __tablename__ = "phone_verifications"
+
+    agency: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_phone_verifications_phone", "phone"),)
+
+
 PAGES = cast(Table, NotifierPage.__table__)
 """The pages' table, for the Core statements of the hot paths (no ORM unit of work there)."""
 WITHDRAWALS = cast(Table, PageWithdrawal.__table__)
 OPT_OUTS = cast(Table, OptOut.__table__)
 SENDER_SLOTS = cast(Table, SenderSlot.__table__)
 CONTACT_LOGS = cast(Table, ContactLog.__table__)
+VERIFICATIONS = cast(Table, PhoneVerification.__table__)

@@ -12,6 +12,8 @@
   it, no withdrawal closes it, and its sending reports nothing to the dispatcher.
 - `ContactLogInvited` starts the assignment's contact-log exchange (`contact_logs`; unique per
   assignment), its first question queued at once unless the phone has an exchange open.
+- `PhoneConfirmationRequested` texts the roster phone a new confirmation code, one SMS of kind
+  `confirm` (`phone_confirmations`; the event is claimed, so a redelivery texts nothing more).
 
 A run of commands fetched together from one partition (a burst) is handled in one transaction
 instead (`handle_batch`), with the same effects as one at a time.
@@ -49,6 +51,7 @@ from services.notifier.pages import (
     insert_page,
     withdraw_once,
 )
+from services.notifier.phone_confirmations import request_code
 from services.notifier.send_signals import pages_queued
 from shared.clock import Clock
 from shared.db.commit_signals import raise_flag
@@ -61,6 +64,7 @@ from shared.events import (
     NoticeRequested,
     PageRequested,
     PageWithdrawn,
+    PhoneConfirmationRequested,
 )
 from shared.kafka.consumer_runner import PermanentEventError
 from shared.processed_events import claim_event
@@ -102,21 +106,27 @@ class PageCommandHandler:
                 await self.notice_requested(event)
             case ContactLogInvited():
                 await self.contact_log_invited(event)
+            case PhoneConfirmationRequested():
+                await self.phone_confirmation_requested(event)
             case _:
                 return
 
     async def handle_batch(self, events: list[AnyEvent]) -> None:
         """A run of commands in one transaction, with the effects of handling each in turn:
-        the page requests' and contact-log invitations' claims and phone locks first, in one
-        statement; each stretch of consecutive page requests read in one statement and inserted
-        in one (`page_runs`); a withdrawal, an alert, a notice or an invitation between them by
-        its usual statements, in order, so a page requested after its withdrawal is closed at
-        birth. Anything unusual (facts that cannot be shown, a phone with every code open, a
-        constraint) raises, which rolls the whole run back for the consumer runner to handle it
-        one event at a time."""
+        the page requests', contact-log invitations' and phone confirmation requests' claims
+        and phone locks first, in one statement; each stretch of consecutive page requests read
+        in one statement and inserted in one (`page_runs`); a withdrawal, an alert, a notice,
+        an invitation or a confirmation request between them by its usual statements, in
+        order, so a page requested after its withdrawal is closed at birth. Anything unusual
+        (facts that cannot be shown, a phone with every code open, a constraint) raises, which
+        rolls the whole run back for the consumer runner to handle it one event at a time."""
         requests = [event for event in events if isinstance(event, PageRequested)]
         incidents = {request.event_id: showable_incident(request) for request in requests}
-        locking = [e for e in events if isinstance(e, PageRequested | ContactLogInvited)]
+        locking = [
+            e
+            for e in events
+            if isinstance(e, PageRequested | ContactLogInvited | PhoneConfirmationRequested)
+        ]
         async with unit_of_work(self.sessions) as session:
             unhandled: set[str] = set()
             if locking:
@@ -146,6 +156,11 @@ class PageCommandHandler:
                         if str(event.event_id) in unhandled:  # claimed and locked above
                             unhandled.remove(str(event.event_id))
                             if await self._invite(session, event):
+                                queued.add("sms")
+                    case PhoneConfirmationRequested():
+                        if str(event.event_id) in unhandled:  # claimed and locked above
+                            unhandled.remove(str(event.event_id))
+                            if await request_code(session, event, now=self.clock.now()):
                                 queued.add("sms")
             queued |= await self._add_pages(session, stretch)
             for channel in sorted(queued):
@@ -278,6 +293,18 @@ class PageCommandHandler:
             ):
                 return
             if await self._invite(session, event):
+                await raise_flag(session, pages_queued("sms"))
+            await session.commit()
+
+    async def phone_confirmation_requested(self, event: PhoneConfirmationRequested) -> None:
+        """Claim the event and lock the phone, then text it a new code
+        (`phone_confirmations.request_code`)."""
+        async with unit_of_work(self.sessions) as session:
+            if not await claim_event_locking_phone(
+                session, consumer=CONSUMER, event_id=str(event.event_id), phone=event.phone
+            ):
+                return
+            if await request_code(session, event, now=self.clock.now()):
                 await raise_flag(session, pages_queued("sms"))
             await session.commit()
 

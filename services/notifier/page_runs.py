@@ -25,7 +25,7 @@ from services.notifier.models import PAGES
 from services.notifier.page_rows import PAGE_COLUMNS, AssignmentPaging
 from services.notifier.pages import assignment_paging_columns, paging_from_row, phone_lock_key
 from shared.db.array_inserts import array_insert, array_of, array_parameters
-from shared.events import ContactLogInvited, PageRequested
+from shared.events import ContactLogInvited, PageRequested, PhoneConfirmationRequested
 from shared.processed_events import claim_many_parameters, claim_many_statement
 
 _CLAIMED = claim_many_statement().cte("claimed_run")
@@ -57,11 +57,12 @@ async def claim_run_locking_phones(
     session: AsyncSession,
     *,
     consumer: str,
-    requests: Sequence[PageRequested | ContactLogInvited],
+    requests: Sequence[PageRequested | ContactLogInvited | PhoneConfirmationRequested],
 ) -> set[str]:
     """Claim the requests' events for `consumer` and take `pages.lock_phone`'s lock of each
-    claimed one's phone: one round trip (a contact-log invitation is claimed and locked with
-    the page requests, so a run takes all its phones' locks in one order). Returns the ids
+    claimed one's phone: one round trip (a contact-log invitation and a phone's confirmation
+    request are claimed and locked with the page requests, so a run takes all its phones' locks
+    in one order). Returns the ids
     claimed (not handled before), each once however often it appears. Like the single claim,
     it reads nothing: what the next statement reads is from after the locks."""
     result = await session.execute(

@@ -30,6 +30,7 @@ class PageKind(StrEnum):
     ALERT = "alert"  # to a coordinator or manager
     NOTICE = "notice"  # to a specialist, for an assignment, asking for no answer (stood down)
     CONTACT = "contact"  # to a specialist: one SMS of a contact-log exchange (`contact_logs`)
+    CONFIRM = "confirm"  # to a roster phone: its confirmation code (`phone_confirmations`)
 
 
 class Answer(StrEnum):

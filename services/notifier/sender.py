@@ -20,7 +20,8 @@ for new pages. A page's
 publishes it at its next poll; every other outcome wakes the relay at once.
 
 The SMS loop also ends, every `contact_log_sweep_interval_s`, the contact-log exchanges left
-unanswered (`contact_log_expiry`), so that each phone's next one is asked.
+unanswered (`contact_log_expiry`), so that each phone's next one is asked, and deletes the phone
+confirmation codes that expired unanswered (`phone_confirmations.expire_overdue_codes`).
 
 Without Twilio credentials (`pager` None) due rows become `not_sent`, each logged once with its
 text, and stay readable by the coordinators (`console.pages_not_sent`). In the same transaction
@@ -47,6 +48,7 @@ from services.notifier.contact_log_expiry import expire_overdue_exchanges
 from services.notifier.metrics import NOT_SENT, SEND_ATTEMPTS
 from services.notifier.outcomes import count_reported, outcome_event
 from services.notifier.page_states import PageKind, SendState
+from services.notifier.phone_confirmations import expire_overdue_codes
 from services.notifier.send_rules import Settled, answered, swept, unsendable
 from services.notifier.sending_rows import (
     Answer,
@@ -107,7 +109,9 @@ class SenderTuning:
     contact_log_sweep_interval_s: float = 60.0
     """How often the SMS sender ends the contact-log exchanges left unanswered
     (`contact_log_expiry`): expiry is also checked whenever a phone's exchanges are touched, so
-    this only decides how late a phone that never texts again is asked its next one."""
+    this only decides how late a phone that never texts again is asked its next one. Expired
+    phone confirmation codes are deleted at the same pace (they stop working at 72 hours
+    whenever they are deleted)."""
     ring_timeout_s: int = 30
     in_flight: int = 4
     """Claims being sent at once per channel: Twilio answers in tens of milliseconds or more,
@@ -424,17 +428,19 @@ class PageSender:
             return True
 
     async def _expire_contact_logs(self) -> None:
-        """End the contact-log exchanges left unanswered (`contact_log_expiry`). A failure
-        other than the database's being away is logged and waits for the next round: it must
-        never stop the pages."""
+        """End the contact-log exchanges left unanswered (`contact_log_expiry`) and the phone
+        confirmation codes (`phone_confirmations`). A failure other than the database's being
+        away is logged and waits for the next round: it must never stop the pages."""
         try:
+            now = self._clock.now()
             await expire_overdue_exchanges(
-                self._sessions, now=self._clock.now(), public_url=str(self._settings.public_url)
+                self._sessions, now=now, public_url=str(self._settings.public_url)
             )
+            await expire_overdue_codes(self._sessions, now=now)
         except Exception as error:
             if is_transient(error):
                 raise
-            log.exception("ending the contact-log exchanges left unanswered failed")
+            log.exception("ending the contact-log exchanges or codes left unanswered failed")
         self._last_contact_log_sweep = time.monotonic()
 
     # -- without Twilio -------------------------------------------------------------------

@@ -43,9 +43,10 @@ async def answer_as_test_phone(
     setup: ExchangeSetup,
 ) -> str | None:
     """Apply `body` as an SMS from `phone` (`inbound_sms.handle_inbound_sms`: a reply to a
-    page, STOP/START, a contact-log answer, LOG, help); returns the reply the service would send
-    back in TwiML, if any (the contact-log exchange's messages are kept unsent like any other,
-    and reach the test phones as `MessageKeptUnsent`). Without `setup`, the packaged agencies
+    page, STOP/START, a contact-log answer, a phone's confirmation code, an availability
+    keyword, LOG, help); returns the reply the service would send back in TwiML, if any (the
+    contact-log exchange's messages and the confirmation codes' SMS are kept unsent like any
+    other, and reach the test phones as `MessageKeptUnsent`). Without `setup`, the packaged agencies
     and the environment's `PST_PUBLIC_URL` make the form's links."""
     return await handle_inbound_sms(
         InboundSms(message_sid=new_message_sid(), from_number=phone, body=body),

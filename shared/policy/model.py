@@ -9,10 +9,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from shared.grounds import Grounds as Grounds  # the policy's rules are grounded by it
 from shared.policy.area import Area
 from shared.policy.conditions import Condition
 
-if TYPE_CHECKING:  # the roster's modules read Grounds from here
+if TYPE_CHECKING:  # the roster imports the policy package; these are for types only
     from shared.roster.lifecycle import Lifecycle
     from shared.roster.training_rule import TrainingSettings
 
@@ -48,20 +49,6 @@ class OvertimeRule(StrEnum):
 
     WHEN_ACTIVATED_BY_MANAGER = "when_activated_by_manager"
     NEVER = "never"
-
-
-@dataclass(frozen=True, slots=True)
-class Grounds:
-    """What grounds a rule: a section of the agency's policy and/or a note in words."""
-
-    section: str | None
-    note: str | None
-
-    def cite(self, policy: Policy) -> str:
-        """E.g. `830 §III.F`, or the note when no section grounds the rule."""
-        if self.section is not None:
-            return f"{policy.cite} §{self.section}"
-        return self.note or policy.name
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
-from shared.policy.model import Grounds
+from shared.grounds import Grounds
 
 NEW = "new"
 """The status before the first transition: not on the roster."""

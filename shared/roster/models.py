@@ -9,7 +9,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Identity, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +52,7 @@ class RosterTransition(Base):
     """One step of a member's life on the team: who recorded it, when, why, and the document."""
 
     __tablename__ = "roster_transitions"
+    __table_args__ = (Index("ix_roster_transitions_member", "agency", "member_id", "at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, Identity())
@@ -68,6 +79,7 @@ class TrainingSession(Base):
     """A training held: its local date and topics (no notes: nothing said there is kept)."""
 
     __tablename__ = "training_sessions"
+    __table_args__ = (Index("ix_training_sessions_agency", "agency", "held_on"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     agency: Mapped[str] = mapped_column(String(64))
@@ -83,6 +95,7 @@ class TrainingAttendance(Base):
     §IV.E.3.f), whose reference is kept."""
 
     __tablename__ = "training_attendance"
+    __table_args__ = (Index("ix_training_attendance_member", "agency", "member_id"),)
 
     session_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("training_sessions.id", ondelete="CASCADE"), primary_key=True
@@ -100,6 +113,7 @@ class RosterReview(Base):
     the coordinator's recorded decision."""
 
     __tablename__ = "roster_reviews"
+    __table_args__ = (Index("ix_roster_reviews_agency", "agency", "opened_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     agency: Mapped[str] = mapped_column(String(64))

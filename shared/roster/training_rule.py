@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from shared.policy.model import Grounds
+from shared.grounds import Grounds
 
 FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
 """`valid_until` of training that never lapses."""

@@ -38,7 +38,9 @@ from shared.clock import ManualClock
 from shared.db.engine import build_engine, build_session_factory
 from shared.db.unit_of_work import unit_of_work
 from shared.http.mounting import mount_with_lifespan
+from shared.kafka.topics import Topics
 from shared.settings import Settings
+from tests.harness.roster_ready import load_ready_roster
 from tests.harness.waiting import eventually
 from tests.twilio_standin import RecordedRequest, TwilioStandIn
 
@@ -122,15 +124,15 @@ class ConsoleSystem:
             return await rotate_cad_secret(session, agency=agency, now=self.clock.now())
 
     async def roster(self, agency: str, entries: list[dict[str, Any]]) -> None:
-        from services.intake.roster import replace_roster
-        from shared.roster.entry import RosterEntryIn
-
+        """The agency's roster through intake's own write, pageable as the entries say (phones
+        confirmed; training credited today unless an entry says `training_current: False`)."""
         async with self.database() as session:
-            await replace_roster(
+            await load_ready_roster(
                 session,
                 agency=agency,
-                entries=[RosterEntryIn.model_validate(e) for e in entries],
+                entries=entries,
                 now=self.clock.now(),
+                topics=Topics(self.settings.kafka_topic_prefix),
             )
 
     async def send_cad(self, agency: str, secret: str, report: dict[str, Any]) -> str:

@@ -63,6 +63,28 @@ class System:
             await engine.dispose()
         return token
 
+    async def credit_training(self, entries: list[dict[str, Any]]) -> None:
+        """A training attended today for these members (`make_ready`, phones left as they
+        are): this test's subject is the path of a page, not training records."""
+        from shared.db.engine import build_engine, build_session_factory
+        from shared.db.unit_of_work import unit_of_work
+        from shared.roster.entry import RosterEntryIn
+        from tests.harness.roster_ready import make_ready
+
+        engine = build_engine(self.settings.require_database_url(), pool_size=1)
+        try:
+            async with unit_of_work(build_session_factory(engine)) as session:
+                await make_ready(
+                    session,
+                    agency="kcmo",
+                    entries=[RosterEntryIn.model_validate(entry) for entry in entries],
+                    now=self.clock.now(),
+                    confirm_phones=False,
+                )
+                await session.commit()
+        finally:
+            await engine.dispose()
+
     async def incident(self, incident_id: str, token: str) -> dict[str, Any]:
         answer = await self.api.get(
             f"/v1/incidents/{incident_id}", headers={"Authorization": f"Bearer {token}"}
@@ -84,6 +106,21 @@ def _specialist(number: int) -> dict[str, Any]:
         "training_current": True,
         "under_investigation": False,
     }
+
+
+def _codes(messages: list[RecordedRequest], count: int) -> dict[str, str] | None:
+    """The phone-confirmation codes texted so far, by phone, once `count` phones have one."""
+    codes = {
+        m.form["To"]: found.group(1)
+        for m in messages
+        if (found := re.search(r"reply (\d{6}) to confirm", m.form.get("Body", "")))
+    }
+    return codes if len(codes) >= count else None
+
+
+def _pages(system: System) -> list[RecordedRequest]:
+    """The SMS pages (asking YES or NO), in the order the stand-in got them."""
+    return [m for m in system.twilio.messages if "YES" in m.form.get("Body", "")]
 
 
 def _code(message: RecordedRequest) -> str:
@@ -133,6 +170,15 @@ async def test_report_to_accepted_declined_and_called(system: System) -> None:
         "/v1/agencies/kcmo/roster", json=roster, headers={"Authorization": f"Bearer {coordinator}"}
     )
     assert answer.status_code == 200, answer.text
+    assert answer.json()["phones_to_confirm"] == [entry["member_id"] for entry in roster]
+
+    # each new phone gets a code by SMS and is paged once the code comes back from it
+    codes = await eventually(lambda: _codes(system.twilio.messages, len(roster)), what="codes")
+    assert sorted(codes) == sorted(entry["phone"] for entry in roster)
+    for phone, code in codes.items():
+        confirmed = await system.twilio.send_inbound_sms(phone, code)
+        assert confirmed.status == 200 and "confirmed" in confirmed.text, confirmed.text
+    await system.credit_training(roster)
 
     commander = await system.token("commander")
     report = example("02-kcmo-line-of-duty-death") | {"external_id": "KC-E2E-1"}
@@ -144,8 +190,7 @@ async def test_report_to_accepted_declined_and_called(system: System) -> None:
 
     # report → two SMS pages, to the first two in the §6 order
     first, second = await eventually(
-        lambda: system.twilio.messages if len(system.twilio.messages) >= 2 else None,
-        what="two SMS pages",
+        lambda: _pages(system) if len(_pages(system)) >= 2 else None, what="two SMS pages"
     )
     assert {first.form["To"], second.form["To"]} == {"+18165550101", "+18165550102"}
     for page in (first, second):
@@ -167,7 +212,7 @@ async def test_report_to_accepted_declined_and_called(system: System) -> None:
     # "no" → the next specialist is paged
     await system.twilio.send_inbound_sms(second.form["To"], "no")
     third = await eventually(
-        lambda: system.twilio.messages[2] if len(system.twilio.messages) >= 3 else None,
+        lambda: _pages(system)[2] if len(_pages(system)) >= 3 else None,
         what="the next specialist paged",
     )
     assert third.form["To"] not in {first.form["To"], second.form["To"]}
@@ -186,7 +231,8 @@ async def test_report_to_accepted_declined_and_called(system: System) -> None:
     )
     assert view["status"] == "activate"
     assert sorted(a["state"] for a in view["assignments"]) == ["accepted", "accepted", "declined"]
-    assert len(system.twilio.messages) == 3, "nobody was paged twice"
+    assert len(_pages(system)) == 3, "nobody was paged twice"
+    assert len(system.twilio.messages) == len(roster) + 3, "one code to each phone, then pages"
 
 
 async def _has(states: Any, member: str, state: str) -> bool:

@@ -27,13 +27,13 @@ from pst.localstack.ports import free_port
 from pst.localstack.postgres import FAST_UNSAFE_SETTINGS, LocalPostgres
 from pst.localstack.processes import kill_group, spawn
 from services.intake.credentials import rotate_cad_secret
-from services.intake.roster import replace_roster
 from shared.db.engine import build_engine, build_session_factory
 from shared.db.migrate import upgrade_to_head
 from shared.db.unit_of_work import unit_of_work
 from shared.kafka.clients import ensure_topics
 from shared.kafka.topics import Topics
 from shared.roster.entry import RosterEntryIn
+from tests.harness.roster_ready import load_ready_roster
 
 REPO = Path(__file__).resolve().parents[2]
 DATABASE = "pst"
@@ -130,13 +130,16 @@ class FaultStack:
         return self.root / "logs"
 
     async def provision(self, *, agency: str, roster: list[RosterEntryIn]) -> str:
-        """The agency's CAD secret and roster, through intake's own data functions."""
+        """The agency's CAD secret and roster, through intake's own data functions; the
+        roster's phones confirmed and training credited as `load_ready_roster` does."""
         engine = build_engine(self.database_url, pool_size=1)
         try:
             async with unit_of_work(build_session_factory(engine)) as session:
                 now = datetime.now(UTC)
                 secret = await rotate_cad_secret(session, agency=agency, now=now)
-                await replace_roster(session, agency=agency, entries=roster, now=now)
+                await load_ready_roster(
+                    session, agency=agency, entries=roster, now=now, topics=Topics(TOPIC_PREFIX)
+                )
                 await session.commit()
         finally:
             await engine.dispose()

@@ -38,7 +38,7 @@ import pytest
 
 from pst.localstack.ports import free_port
 from services.notifier.sender import SenderTuning
-from shared.roster.entry import RosterEntryIn, SpecialistStatus
+from shared.roster.entry import RosterEntryIn
 from tests.faults.cad import CadSystem, SentReport, activating_report, answer_counts
 from tests.faults.findings import Snapshot, check, quiet_state, read_snapshot
 from tests.faults.stack import SERVICES, TOPIC_PREFIX, FaultStack
@@ -73,7 +73,7 @@ def roster() -> list[RosterEntryIn]:
             name=f"Specialist {number}",
             agency=AGENCY,
             phone=f"+181655502{number:02d}",
-            status=SpecialistStatus.ACTIVE,
+            status="active",
             on_duty=False,
             on_call=True,
             training_current=True,

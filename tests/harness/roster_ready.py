@@ -60,6 +60,42 @@ async def load_ready_roster(
     return change
 
 
+async def add_ready_entries(
+    session: AsyncSession,
+    *,
+    agency: str,
+    entries: Sequence[RosterEntryIn | dict[str, Any]],
+    now: datetime,
+    registry: AgencyRegistry | None = None,
+) -> None:
+    """Put these entries on the agency's roster as rows, beside those already there (as the
+    harnesses of services that only read the roster always did: no lifecycle step, no phone
+    confirmation asked for), then make them pageable as they say (`make_ready`). No commit."""
+    parsed = [
+        e if isinstance(e, RosterEntryIn) else RosterEntryIn.model_validate(e) for e in entries
+    ]
+    for entry in parsed:
+        if entry.agency != agency:
+            raise ValueError(f"{entry.member_id} is of {entry.agency}, not of {agency}")
+        session.add(
+            RosterEntry(
+                agency=agency,
+                member_id=entry.member_id,
+                name=entry.name,
+                phone=entry.phone,
+                status=entry.status,
+                status_since=now,
+                on_duty=entry.on_duty,
+                on_call=entry.on_call,
+                under_investigation=entry.under_investigation,
+                languages=list(entry.languages),
+                updated_at=now,
+            )
+        )
+    await session.flush()
+    await make_ready(session, agency=agency, entries=parsed, now=now, registry=registry)
+
+
 async def make_ready(
     session: AsyncSession,
     *,
@@ -67,18 +103,24 @@ async def make_ready(
     entries: Sequence[RosterEntryIn],
     now: datetime,
     registry: AgencyRegistry | None = None,
+    confirm_phones: bool = True,
 ) -> None:
-    """Confirm the listed members' phones and credit a training today to those whose entry
-    says `training_current` (default: true). No commit."""
+    """Confirm the listed members' phones (unless `confirm_phones` is false: a test that sends
+    the codes back itself) and credit a training today to those whose entry says
+    `training_current` (default: true). No commit."""
     config = (registry or _registry()).get(agency)
     listed = {entry.member_id for entry in entries}
     for member_id, phone in (
-        await session.execute(
-            select(RosterEntry.member_id, RosterEntry.phone).where(
-                RosterEntry.agency == agency, RosterEntry.member_id.in_(listed)
+        (
+            await session.execute(
+                select(RosterEntry.member_id, RosterEntry.phone).where(
+                    RosterEntry.agency == agency, RosterEntry.member_id.in_(listed)
+                )
             )
-        )
-    ).all():
+        ).all()
+        if confirm_phones
+        else ()
+    ):
         await phones.mark_confirmed(
             session, agency=agency, member_id=member_id, phone=phone, now=now
         )

@@ -4,7 +4,7 @@ roster's reasons, the wording of states, the live stream's framing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -120,7 +120,8 @@ def _entry(**changes: object) -> RosterEntry:
         "status": "active",
         "on_duty": False,
         "on_call": True,
-        "training_current": True,
+        "training_valid_until": NOW + timedelta(days=40),
+        "phone_verified_at": NOW - timedelta(days=3),
         "under_investigation": False,
         "languages": [],
     }
@@ -129,13 +130,17 @@ def _entry(**changes: object) -> RosterEntry:
 
 
 def test_the_roster_says_why_someone_cannot_be_paged() -> None:
-    assert why_not(_entry()) is None
-    assert why_not(_entry(status="inactive")) == "not active (inactive)"
-    assert why_not(_entry(training_current=False)) == "training not current"
-    assert why_not(_entry(under_investigation=True)) == "under investigation"
-    assert why_not(_entry(), involved={"S1"}) == "involved in this incident"
-    assert why_not(_entry(), assigned={"S1"}) == "already assigned to this incident"
-    assert why_not(_entry(status="on_leave")) == "unknown status 'on_leave'"
+    assert why_not(_entry(), now=NOW) is None
+    assert why_not(_entry(status="inactive"), now=NOW) == "not active (inactive)"
+    assert why_not(_entry(status="in_training"), now=NOW) == "not active (in training)"
+    assert why_not(_entry(training_valid_until=None), now=NOW) == "training not current"
+    assert why_not(_entry(training_valid_until=NOW), now=NOW) == "training not current"
+    assert why_not(_entry(phone_verified_at=None), now=NOW) == "phone not confirmed"
+    assert why_not(_entry(under_investigation=True), now=NOW) == "under investigation"
+    assert why_not(_entry(), now=NOW, involved={"S1"}) == "involved in this incident"
+    assert why_not(_entry(), now=NOW, assigned={"S1"}) == "already assigned to this incident"
+    # a status this code does not know is not `active`: never paged by accident
+    assert why_not(_entry(status="on_leave"), now=NOW) == "not active (on leave)"
 
 
 def test_states_and_outcomes_in_words() -> None:

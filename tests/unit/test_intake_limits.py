@@ -32,12 +32,23 @@ def test_csv_rows_become_entries_with_the_agency_filled_in() -> None:
     assert entry.languages == ["en", "es"]
 
 
+def test_a_csv_without_training_current_is_read() -> None:
+    """`training_current` is derived from the training records (issue 14): a file need not
+    have the column, and a value sent is read but not used."""
+    header = HEADER.replace(",training_current", "")
+    (entry,) = read_roster_file(
+        f"{header}\nK1,Alex,+19135550101,active,no,no,no\n".encode(), agency="kck"
+    )
+    assert entry.training_current is None
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [
         ("K1,Alex,+19135550101,active,perhaps,no,yes,no", "line 2: on_duty: 'perhaps'"),
         ("K1,Alex,9135550101,active,no,no,yes,no", "line 2: phone"),
-        ("K1,Alex,+19135550101,retired,no,no,yes,no", "line 2: status"),
+        # a status's name is checked here; whether the agency's lifecycle has it, on writing
+        ("K1,Alex,+19135550101,on leave,no,no,yes,no", "line 2: status"),
         ("K1,Alex,+19135550101,active,no,no,yes,no,extra", "line 2: more cells"),
     ],
 )

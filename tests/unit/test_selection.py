@@ -24,7 +24,6 @@ from services.dispatcher.selection import (
     rank,
 )
 from shared.policy import OnDutySpecialistRule
-from shared.roster.entry import SpecialistStatus
 
 NOW = datetime(2026, 11, 20, 22, 14, tzinfo=UTC)
 
@@ -35,11 +34,12 @@ def specialist(member_id: str, **changes: object) -> Specialist:
         name=f"Name of {member_id}",
         agency="kcmo",
         phone="+18165550100",
-        status=SpecialistStatus.ACTIVE,
+        status="active",
         on_duty=False,
         on_call=False,
         training_current=True,
         under_investigation=False,
+        phone_verified=True,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
@@ -67,14 +67,10 @@ def test_an_active_trained_uninvolved_unassigned_specialist_is_eligible() -> Non
 
 @pytest.mark.parametrize(
     "status",
-    [
-        SpecialistStatus.INACTIVE,
-        SpecialistStatus.SUSPENDED,
-        SpecialistStatus.WITHDRAWN,
-        SpecialistStatus.REMOVED,
-    ],
+    # the contract's four and some of kcmo's lifecycle (830 §IV.E): only `active` is paged
+    ["inactive", "suspended", "withdrawn", "removed", "in_training", "reinstatement_training"],
 )
-def test_a_specialist_who_is_not_active_is_excluded(status: SpecialistStatus) -> None:
+def test_a_specialist_who_is_not_active_is_excluded(status: str) -> None:
     excluded = candidate("m1", status=status)
     assert eligible([excluded, candidate("m2")], set(), set()) == [candidate("m2")]
     assert (
@@ -89,6 +85,15 @@ def test_a_specialist_whose_training_lapsed_is_excluded() -> None:
     assert (
         ineligibility(excluded.specialist, involved_member_ids=(), already_assigned_member_ids=())
         is Ineligibility.TRAINING_LAPSED
+    )
+
+
+def test_a_specialist_whose_phone_is_not_confirmed_is_excluded() -> None:
+    excluded = candidate("m1", phone_verified=False)
+    assert eligible([excluded, candidate("m2")], set(), set()) == [candidate("m2")]
+    assert (
+        ineligibility(excluded.specialist, involved_member_ids=(), already_assigned_member_ids=())
+        is Ineligibility.PHONE_UNCONFIRMED
     )
 
 

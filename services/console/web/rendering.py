@@ -52,6 +52,8 @@ async def navigation(
             ("board", "Board", 0),
             ("alerts", "Alerts", await unacknowledged_alerts(session, user.agency)),
             ("roster", "Roster", 0),
+            ("training", "Training", 0),
+            ("directory", "Directory", 0),
         ]
         if not ctx.runtime.settings.twilio_configured:
             items.append(("test-phones", "Test phones", 0))

@@ -1,37 +1,51 @@
-"""The alerts inbox, the roster and the test phones."""
+"""The alerts inbox, the roster (each member's page, steps, details, phone codes and
+reviews; issue 14) and the test phones. The training pages are `training_routes`'."""
 
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.console import actions
+from services.console import actions, roster_actions, roster_view
 from services.console.accounts import audit
 from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
-from services.console.eligibility import RosterLine, roster_with_eligibility
 from services.console.read_model import alerts, test_phones
+from services.console.web import roster_forms
 from services.console.web.forms import checked_form, checked_upload, console_context
 from services.console.web.pages import BASE
 from services.console.web.rendering import TEAM, fragment_stream, page
 from services.console.web.security import require_role, signed_in
+from services.console.web.training_routes import training_router
 from services.intake.roster_files import read_roster_file
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import InvalidInput, NotFound
-from shared.incident_report import validation_error_line
-from shared.roster.entry import RosterEntryIn, SpecialistStatus
+from shared.roster.lifecycle import MAX_REASON, IllegalTransition, Lifecycle, Transition
+from shared.roster.reviews import FAILURE_TO_ASSIST, REMOVE_STEP
+from shared.roster.steps import lifecycle_of
 
 MAX_ROSTER_FILE = 1024 * 1024
 FLAGS = (
     ("on_duty", "On duty"),
     ("on_call", "On call"),
-    ("training_current", "Training current"),
     ("under_investigation", "Under investigation"),
 )
+APPLY = "apply"
+"""The lifecycle's first step: a new applicant onto the roster."""
+DONE = {
+    "saved": "Saved.",
+    "phone": "Saved. The new phone was sent a code; it is not paged until the code comes back.",
+    "applied": "Application recorded. The phone was sent a code to confirm.",
+    "step": "Step recorded.",
+    "code": "A new code was sent to the phone.",
+    "kept": "Decision recorded: kept on the team.",
+    "decided": "Decision recorded: remove. Record the removal step below.",
+}
+"""What a page says after a form (by the redirect's `done`; never text from the address)."""
 
 
 def _read(
@@ -89,8 +103,11 @@ def team_router() -> APIRouter:
         ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
-            entries = await roster_with_eligibility(
-                session, user.agency, now=ctx.runtime.clock.now()
+            shown = await roster_view.roster_page(
+                session,
+                ctx.registry.get(user.agency),
+                role=user.role.value,
+                now=ctx.runtime.clock.now(),
             )
             _read(session, ctx, user, "roster.read", object_type="roster", object_id=user.agency)
             response = await page(
@@ -99,9 +116,9 @@ def team_router() -> APIRouter:
                 user,
                 "roster.html",
                 current="roster",
-                entries=entries,
-                pageable_count=sum(1 for e in entries if e.why_not is None),
-                flash=request.query_params.get("saved") and "Saved.",
+                roster=shown,
+                flash=DONE.get(request.query_params.get("done", "")),
+                day=roster_view.days_in(ctx.registry.get(user.agency).zone),
             )
             await session.commit()
         return response
@@ -117,16 +134,46 @@ def team_router() -> APIRouter:
         except UnicodeDecodeError:
             raise InvalidInput("file: not UTF-8 text (save the CSV as UTF-8)") from None
         await actions.replace_roster(ctx, user, entries, "roster.import", {"entries": len(entries)})
-        return RedirectResponse(f"{BASE}/roster?saved=1", status_code=303)
+        return RedirectResponse(f"{BASE}/roster?done=saved", status_code=303)
+
+    @router.post("/roster/apply", response_class=HTMLResponse)
+    async def roster_apply(request: Request) -> Response:
+        ctx, user, form = await checked_form(request, TEAM, "add an applicant")
+        lifecycle = lifecycle_of(ctx.registry.get(user.agency))
+        applicant = roster_forms.applicant(form)
+        first = _step(lifecycle, APPLY)
+        await roster_actions.add_applicant(
+            ctx, user, applicant, roster_forms.step_request(form, first, user.role.value)
+        )
+        return _to_member(applicant.member_id, "applied")
+
+    @router.post("/roster/reviews/{review_id}", response_class=HTMLResponse)
+    async def roster_review(request: Request, review_id: uuid.UUID) -> Response:
+        ctx, user, form = await checked_form(request, TEAM, "decide a review")
+        decision = form.get("decision", "")
+        reason = roster_forms.text(form, "reason", limit=MAX_REASON, required=True)
+        review = await roster_actions.decide(ctx, user, review_id, decision, reason)
+        if review.decision == "remove":
+            return RedirectResponse(
+                f"{_member_path(review.member_id)}?done=decided&step={REMOVE_STEP}"
+                f"&grounds={quote(FAILURE_TO_ASSIST)}#step-{REMOVE_STEP}",
+                status_code=303,
+            )
+        return _to_member(review.member_id, "kept")
 
     @router.get("/roster/{member_id}", response_class=HTMLResponse)
     async def roster_entry(request: Request, member_id: str) -> Response:
         ctx = console_context(request)
         async with signed_in(request, ctx.runtime) as (session, user):
             require_role(user, TEAM, "see the roster")
-            entry = _find(
-                await roster_with_eligibility(session, user.agency, now=ctx.runtime.clock.now()),
+            shown = await roster_view.member_page(
+                session,
+                ctx.registry.get(user.agency),
                 member_id,
+                role=user.role.value,
+                now=ctx.runtime.clock.now(),
+                open_step=request.query_params.get("step"),
+                grounds=request.query_params.get("grounds"),
             )
             _read(
                 session,
@@ -142,10 +189,11 @@ def team_router() -> APIRouter:
                 user,
                 "roster_entry.html",
                 current="roster",
-                entry=entry,
-                statuses=[s.value for s in SpecialistStatus],
+                member=shown,
+                entry=shown.entry,
                 flags=FLAGS,
-                message="",
+                flash=DONE.get(request.query_params.get("done", "")),
+                day=roster_view.days_in(ctx.registry.get(user.agency).zone),
             )
             await session.commit()
         return response
@@ -153,50 +201,26 @@ def team_router() -> APIRouter:
     @router.post("/roster/{member_id}", response_class=HTMLResponse)
     async def roster_entry_save(request: Request, member_id: str) -> Response:
         ctx, user, form = await checked_form(request, TEAM, "edit the roster")
-        async with unit_of_work(ctx.runtime.sessions) as session:
-            current = await roster_with_eligibility(
-                session, user.agency, now=ctx.runtime.clock.now()
-            )
-        _find(current, member_id)
-        try:
-            edited = RosterEntryIn.model_validate(
-                {
-                    "member_id": member_id,
-                    "agency": user.agency,
-                    "name": form.get("name", ""),
-                    "phone": form.get("phone", "").strip(),
-                    "status": form.get("status", ""),
-                    **{flag: form.get(flag) == "true" for flag, _ in FLAGS},
-                    "languages": [
-                        p.strip() for p in form.get("languages", "").split(";") if p.strip()
-                    ],
-                }
-            )
-        except ValidationError as error:
-            raise InvalidInput(validation_error_line(error)) from None
-        entries = [
-            edited
-            if line.member_id == member_id
-            else RosterEntryIn.model_validate(
-                {
-                    "member_id": line.member_id,
-                    "agency": user.agency,
-                    "name": line.name,
-                    "phone": line.phone,
-                    "status": line.status,
-                    "on_duty": line.on_duty,
-                    "on_call": line.on_call,
-                    "training_current": line.training_current,
-                    "under_investigation": line.under_investigation,
-                    "languages": line.languages,
-                }
-            )
-            for line in current
-        ]
-        await actions.replace_roster(
-            ctx, user, entries, "roster.edit", {"member_id": member_id[:64]}
+        change = await roster_actions.edit_details(ctx, user, member_id, roster_forms.details(form))
+        return _to_member(member_id, "phone" if change.phone_to_confirm else "saved")
+
+    @router.post("/roster/{member_id}/steps/{transition}", response_class=HTMLResponse)
+    async def roster_step(request: Request, member_id: str, transition: str) -> Response:
+        ctx, user, form = await checked_form(request, TEAM, "record a step")
+        lifecycle = lifecycle_of(ctx.registry.get(user.agency))
+        chosen = _step(lifecycle, transition)
+        await roster_actions.step(
+            ctx, user, member_id, roster_forms.step_request(form, chosen, user.role.value)
         )
-        return RedirectResponse(f"{BASE}/roster?saved=1", status_code=303)
+        return _to_member(member_id, "step")
+
+    @router.post("/roster/{member_id}/code", response_class=HTMLResponse)
+    async def roster_code(request: Request, member_id: str) -> Response:
+        ctx, user, _ = await checked_form(request, TEAM, "send a phone code")
+        await roster_actions.send_code(ctx, user, member_id)
+        return _to_member(member_id, "code")
+
+    router.include_router(training_router())
 
     @router.get("/test-phones", response_class=HTMLResponse)
     async def phones_page(request: Request) -> Response:
@@ -255,8 +279,16 @@ def team_router() -> APIRouter:
     return router
 
 
-def _find(entries: list[RosterLine], member_id: str) -> RosterLine:
-    for entry in entries:
-        if entry.member_id == member_id:
-            return entry
-    raise NotFound("no such specialist on your agency's roster")
+def _step(lifecycle: Lifecycle, transition: str) -> Transition:
+    try:
+        return lifecycle.find(transition)
+    except IllegalTransition as error:
+        raise NotFound(error.why) from None
+
+
+def _member_path(member_id: str) -> str:
+    return f"{BASE}/roster/{quote(member_id, safe='')}"
+
+
+def _to_member(member_id: str, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{_member_path(member_id)}?done={done}", status_code=303)

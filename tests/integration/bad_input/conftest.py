@@ -43,7 +43,7 @@ from shared.kafka.clients import ensure_topics
 from shared.kafka.topics import Topics
 from shared.outbox.models import PENDING, OutboxMessage
 from shared.policy import Role
-from shared.roster.models import RosterEntry
+from tests.harness.roster_ready import add_ready_entries
 from tests.harness.servers import SessionServers
 from tests.harness.waiting import eventually
 from tests.integration.intake.reports import example
@@ -262,22 +262,24 @@ async def _roster_and_pages(sessions: SessionFactory) -> tuple[uuid.UUID, uuid.U
     assignment_id, incident_id = uuid.uuid4(), uuid.uuid4()
     pages = {"sms": (uuid.uuid4(), SMS_SID), "call": (uuid.uuid4(), CALL_SID)}
     async with unit_of_work(sessions) as session:
-        for number, phone in enumerate((SPECIALIST_PHONE, OTHER_SPECIALIST_PHONE), start=1):
-            session.add(
-                RosterEntry(
-                    agency="kcmo",
-                    member_id=f"S{number:03d}",
-                    name=f"Specialist {number}",
-                    phone=phone,
-                    status="active",
-                    on_duty=False,
-                    on_call=True,
-                    training_current=True,
-                    under_investigation=False,
-                    languages=[],
-                    updated_at=now,
-                )
-            )
+        await add_ready_entries(
+            session,
+            agency="kcmo",
+            entries=[
+                {
+                    "agency": "kcmo",
+                    "member_id": f"S{number:03d}",
+                    "name": f"Specialist {number}",
+                    "phone": phone,
+                    "status": "active",
+                    "on_duty": False,
+                    "on_call": True,
+                    "under_investigation": False,
+                }
+                for number, phone in enumerate((SPECIALIST_PHONE, OTHER_SPECIALIST_PHONE), start=1)
+            ],
+            now=now,
+        )
         for channel, (page_id, sid) in pages.items():
             session.add(
                 NotifierPage(

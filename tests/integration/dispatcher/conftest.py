@@ -30,8 +30,8 @@ from shared.events import (
 )
 from shared.outbox.models import OutboxMessage
 from shared.policy import AgencyRegistry, load_registry
-from shared.roster.models import RosterEntry
 from shared.settings import Settings
+from tests.harness.roster_ready import add_ready_entries
 
 OCCURRED_AT = "2026-11-20T22:14:00-06:00"
 
@@ -167,9 +167,17 @@ class Harness:
     # setup
 
     async def roster(self, *entries: dict[str, Any]) -> None:
+        """Add these entries to their agencies' rosters, pageable as they say: phones
+        confirmed, training credited today unless `training_current` is False."""
         async with unit_of_work(self.sessions) as session:
-            for entry in entries:
-                session.add(RosterEntry(**entry, updated_at=self.clock.now()))
+            for agency in sorted({str(entry["agency"]) for entry in entries}):
+                await add_ready_entries(
+                    session,
+                    agency=agency,
+                    entries=[entry for entry in entries if entry["agency"] == agency],
+                    now=self.clock.now(),
+                    registry=self.registry,
+                )
             await session.commit()
 
     async def past_acceptance(

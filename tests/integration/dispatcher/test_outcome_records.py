@@ -22,6 +22,7 @@ from shared.policy import AgencyRegistry
 from shared.processed_events import ProcessedEvent
 from shared.roster.models import RosterEntry
 from shared.settings import Settings
+from tests.harness.roster_ready import add_ready_entries
 from tests.integration.dispatcher.conftest import Harness, roster_entry
 
 
@@ -96,8 +97,9 @@ async def test_after_an_autocommitted_sent_the_connection_is_transactional_again
         assert await recorded(harness, sent.event_id) == 1
 
         async with unit_of_work(sessions) as session:
-            session.add(RosterEntry(**roster_entry("LATE"), updated_at=clock.now()))
-            await session.flush()
+            await add_ready_entries(  # flushes its rows
+                session, agency="kcmo", entries=[roster_entry("LATE")], now=clock.now()
+            )
             # no commit: the unit of work rolls it back
         async with unit_of_work(sessions) as session:
             assert await session.get(RosterEntry, ("kcmo", "LATE")) is None

@@ -40,8 +40,8 @@ from shared.events import Event, PageFacts, PageOutcomeReported, PageRequested, 
 from shared.kafka.topics import Topics
 from shared.outbox.enqueue import enqueue
 from shared.outbox.models import OutboxMessage
-from shared.roster.models import RosterEntry
 from shared.settings import Settings
+from tests.harness.roster_ready import add_ready_entries
 from tests.harness.waiting import eventually
 from tests.twilio_standin import RecordedRequest, TwilioStandIn
 
@@ -121,21 +121,24 @@ class Notifier:
 
     # -- the database ---------------------------------------------------------------------
     async def add_specialist(self, phone: str, *, agency: str = "kcmo") -> None:
+        """An active specialist with this (confirmed) phone and current training."""
         async with unit_of_work(self.sessions) as session:
-            session.add(
-                RosterEntry(
-                    agency=agency,
-                    member_id="M-" + phone[-3:],
-                    name="Specialist " + phone[-3:],
-                    phone=phone,
-                    status="active",
-                    on_duty=False,
-                    on_call=True,
-                    training_current=True,
-                    under_investigation=False,
-                    languages=[],
-                    updated_at=self.clock.now(),
-                )
+            await add_ready_entries(
+                session,
+                agency=agency,
+                entries=[
+                    {
+                        "agency": agency,
+                        "member_id": "M-" + phone[-3:],
+                        "name": "Specialist " + phone[-3:],
+                        "phone": phone,
+                        "status": "active",
+                        "on_duty": False,
+                        "on_call": True,
+                        "under_investigation": False,
+                    }
+                ],
+                now=self.clock.now(),
             )
             await session.commit()
 

@@ -61,26 +61,28 @@ def _quarterly(
 
 async def _roster_names(sessions: SessionFactory) -> None:
     from shared.db.unit_of_work import unit_of_work
-    from shared.roster.models import RosterEntry
+    from tests.harness.roster_ready import add_ready_entries
     from tests.integration.reports.year import MEMBERS
 
     async with unit_of_work(sessions) as session:
-        for index, member in enumerate(MEMBERS):
-            session.add(
-                RosterEntry(
-                    agency="kcmo",
-                    member_id=member,
-                    name=f"{NAMES[index % len(NAMES)]} {index}",
-                    phone=f"+1816555{index:04d}",
-                    status="active",
-                    on_duty=False,
-                    on_call=True,
-                    training_current=True,
-                    under_investigation=False,
-                    languages=[],
-                    updated_at=datetime.now(UTC),
-                )
-            )
+        await add_ready_entries(
+            session,
+            agency="kcmo",
+            entries=[
+                {
+                    "agency": "kcmo",
+                    "member_id": member,
+                    "name": f"{NAMES[index % len(NAMES)]} {index}",
+                    "phone": f"+1816555{index:04d}",
+                    "status": "active",
+                    "on_duty": False,
+                    "on_call": True,
+                    "under_investigation": False,
+                }
+                for index, member in enumerate(MEMBERS)
+            ],
+            now=datetime.now(UTC),
+        )
         await session.commit()
 
 
