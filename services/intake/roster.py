@@ -30,7 +30,7 @@ from shared.roster.actor import Actor
 from shared.roster.entry import RosterEntryIn
 from shared.roster.lifecycle import NEW, IllegalTransition, Transition, import_step
 from shared.roster.models import RosterEntry
-from shared.roster.steps import lifecycle_of, record_step
+from shared.roster.steps import StepRow, lifecycle_of, record_steps
 from shared.roster.training_records import recompute
 
 ENTRIES: Table = RosterEntry.__table__  # type: ignore[assignment]
@@ -115,19 +115,22 @@ async def replace_roster(
         await session.execute(
             delete(ENTRIES).where(ENTRIES.c.agency == agency.slug, ENTRIES.c.member_id.in_(removed))
         )
-        for member_id in removed:
-            await record_step(
-                session,
-                agency=agency.slug,
-                member_id=member_id,
-                step="left_out",
-                from_status=existing[member_id].status,
-                to_status=NEW,
-                actor=actor,
-                reason=f"not in the {source}",
-                document=None,
-                now=now,
-            )
+        await record_steps(
+            session,
+            agency=agency.slug,
+            rows=[
+                StepRow(
+                    member_id=member_id,
+                    step="left_out",
+                    from_status=existing[member_id].status,
+                    to_status=NEW,
+                    reason=f"not in the {source}",
+                )
+                for member_id in removed
+            ],
+            actor=actor,
+            now=now,
+        )
     changed_status: list[str] = []
     new_phones: list[RosterEntryIn] = []
     if entries:
@@ -155,6 +158,7 @@ async def replace_roster(
             )
         await _upsert(session, moved_rows, keep_status_since=False)
         await _upsert(session, kept_rows, keep_status_since=True)
+        recorded: list[StepRow] = []
         for entry in entries:
             before = existing.get(entry.member_id)
             if before is not None and before.status == entry.status:
@@ -162,27 +166,24 @@ async def replace_roster(
             step = steps.get(entry.member_id)
             if before is not None:
                 changed_status.append(entry.member_id)
-            await record_step(
-                session,
-                agency=agency.slug,
-                member_id=entry.member_id,
-                step="recorded" if step is None else step.id,
-                from_status=NEW if before is None else before.status,
-                to_status=entry.status,
-                actor=actor,
-                reason=entry.status_reason or f"from the {source}",
-                document=entry.status_document,
-                now=now,
+            recorded.append(
+                StepRow(
+                    member_id=entry.member_id,
+                    step="recorded" if step is None else step.id,
+                    from_status=NEW if before is None else before.status,
+                    to_status=entry.status,
+                    reason=entry.status_reason or f"from the {source}",
+                    document=entry.status_document,
+                )
             )
-        for entry in new_phones:
-            await phones.request_confirmation(
-                session,
-                topics,
-                agency=agency.slug,
-                member_id=entry.member_id,
-                phone=entry.phone,
-                now=now,
-            )
+        await record_steps(session, agency=agency.slug, rows=recorded, actor=actor, now=now)
+        await phones.request_confirmations(
+            session,
+            topics,
+            agency=agency.slug,
+            phones={entry.member_id: entry.phone for entry in new_phones},
+            now=now,
+        )
         await recompute(session, agency, [entry.member_id for entry in entries])
     return RosterChange(
         agency=agency.slug,

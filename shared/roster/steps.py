@@ -7,6 +7,7 @@ An illegal step is refused with `Conflict` (409) carrying the lifecycle's reason
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -124,18 +125,22 @@ async def take_step(
             .where(ENTRIES.c.agency == agency.slug, ENTRIES.c.member_id == member_id)
             .values(status=step.target, status_since=now, updated_at=now)
         )
-    await record_step(
+    await record_steps(
         session,
         agency=agency.slug,
-        member_id=member_id,
-        step=step.id,
-        from_status=status,
-        to_status=step.target,
+        rows=[
+            StepRow(
+                member_id=member_id,
+                step=step.id,
+                from_status=status,
+                to_status=step.target,
+                reason=request.reason.strip(),
+                document=(request.document or "").strip() or None,
+                checks=tuple(sorted(request.checks)),
+                grounds=request.grounds,
+            )
+        ],
         actor=actor,
-        reason=request.reason.strip(),
-        document=(request.document or "").strip() or None,
-        checks=sorted(request.checks),
-        grounds=request.grounds,
         now=now,
     )
     if step.needs_training:
@@ -143,40 +148,49 @@ async def take_step(
     return step
 
 
-async def record_step(
-    session: AsyncSession,
-    *,
-    agency: str,
-    member_id: str,
-    step: str,
-    from_status: str,
-    to_status: str,
-    actor: Actor,
-    reason: str,
-    document: str | None,
-    now: datetime,
-    checks: list[str] | None = None,
-    grounds: str | None = None,
+@dataclass(frozen=True, slots=True)
+class StepRow:
+    """One step to record for a member (`record_steps`)."""
+
+    member_id: str
+    step: str
+    from_status: str
+    to_status: str
+    reason: str
+    document: str | None = None
+    checks: tuple[str, ...] = ()
+    grounds: str | None = None
+
+
+async def record_steps(
+    session: AsyncSession, *, agency: str, rows: Sequence[StepRow], actor: Actor, now: datetime
 ) -> None:
-    if not reason:
+    """Record the steps, in their order, in one statement."""
+    if not rows:
+        return
+    if any(not row.reason for row in rows):
         raise InvalidInput("a step needs a reason")
     await session.execute(
-        insert(TRANSITIONS).values(
-            id=uuid.uuid4(),
-            agency=agency,
-            member_id=member_id,
-            step=step,
-            from_status=from_status,
-            to_status=to_status,
-            at=now,
-            actor_role=actor.role[:16],
-            actor_name=actor.name[:200],
-            via=actor.via,
-            reason=reason[:200],
-            document=document[:120] if document else None,
-            checks=checks or [],
-            grounds=grounds,
-        )
+        insert(TRANSITIONS),
+        [
+            {
+                "id": uuid.uuid4(),
+                "agency": agency,
+                "member_id": row.member_id,
+                "step": row.step,
+                "from_status": row.from_status,
+                "to_status": row.to_status,
+                "at": now,
+                "actor_role": actor.role[:16],
+                "actor_name": actor.name[:200],
+                "via": actor.via,
+                "reason": row.reason[:200],
+                "document": row.document[:120] if row.document else None,
+                "checks": list(row.checks),
+                "grounds": row.grounds,
+            }
+            for row in rows
+        ],
     )
 
 

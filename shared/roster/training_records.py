@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import Date as SqlDate
-from sqlalchemy import Table, and_, cast, select, update
+from sqlalchemy import Table, and_, bindparam, cast, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,13 @@ ENTRIES: Table = RosterEntry.__table__  # type: ignore[assignment]
 SESSIONS: Table = TrainingSession.__table__  # type: ignore[assignment]
 ATTENDANCE: Table = TrainingAttendance.__table__  # type: ignore[assignment]
 TRANSITIONS: Table = RosterTransition.__table__  # type: ignore[assignment]
+
+_STORE_VALID_UNTIL = (
+    update(ENTRIES)
+    .where(ENTRIES.c.agency == bindparam("a"), ENTRIES.c.member_id == bindparam("member"))
+    .values(training_valid_until=bindparam("until"))
+)
+"""Executed with one parameter set per member whose value changed."""
 
 Outcome = Literal["attended", "excused"]
 MAX_TOPICS = 12
@@ -194,6 +201,7 @@ async def recompute(
     if wanted is not None:
         rows = rows.where(ENTRIES.c.member_id.in_(wanted))
     settings = agency.policy.training
+    changed = []
     for member_id, stored in (await session.execute(rows)).all():
         until = (
             None
@@ -201,11 +209,11 @@ async def recompute(
             else valid_until(settings, found.get(member_id, []), agency.zone)
         )
         if until != stored:
-            await session.execute(
-                update(ENTRIES)
-                .where(ENTRIES.c.agency == agency.slug, ENTRIES.c.member_id == member_id)
-                .values(training_valid_until=until)
-            )
+            changed.append({"member": member_id, "until": until})
+    if changed:
+        await session.execute(
+            _STORE_VALID_UNTIL, [change | {"a": agency.slug} for change in changed]
+        )
 
 
 async def training_done(
