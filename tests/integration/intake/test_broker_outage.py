@@ -71,7 +71,10 @@ async def test_reports_accepted_while_kafka_is_down_are_published_after_it_retur
         )
     finally:
         await consumer.stop()
-    (record,) = [r for records in batches.values() for r in records]
-    event = parse_event(record.value)
+    # at least once: a publish whose acknowledgement timed out while the broker came back is
+    # sent again by a new producer, and consumers absorb the copy by its event id
+    events = [parse_event(r.value) for records in batches.values() for r in records]
+    assert events and len({event.event_id for event in events}) == 1
+    event = events[0]
     assert isinstance(event, IncidentReported)
     assert str(event.incident_id) == answer.json()["incident_id"]
