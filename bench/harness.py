@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,8 +84,12 @@ async def _make_ready(database_url: str, agency: str, entries: list[dict[str, An
 
 @contextmanager
 def pst_up(
-    extra_env: Mapping[str, str] | None = None, *, port: int | None = None
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    port: int | None = None,
+    up_args: Sequence[str] = (),
 ) -> Iterator[Stack]:
+    """`pst up` (with `up_args`, e.g. `--replicas 2`) until the block ends."""
     state_dir = Path(tempfile.mkdtemp(prefix="pst-bench-"))
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PST_")}
@@ -99,7 +103,7 @@ def pst_up(
     log = state_dir / "pst-up.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pst.cli", "up"],
+            [sys.executable, "-m", "pst.cli", "up", *up_args],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

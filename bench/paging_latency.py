@@ -274,6 +274,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--replies", type=int, default=40)
     parser.add_argument("--burst", type=int, default=500)
+    parser.add_argument(
+        "--replicas", type=int, default=None, help="`pst up --replicas N`: N of each service"
+    )
     args = parser.parse_args()
     port = free_port()
     standin = subprocess.Popen(
@@ -301,13 +304,15 @@ def main() -> None:
             "PST_SMS_ACK_TIMEOUT_S": "900",
             "PST_CALL_ACK_TIMEOUT_S": "900",
         }
-        with pst_up(env, port=port) as stack:
+        up_args = () if args.replicas is None else ("--replicas", str(args.replicas))
+        with pst_up(env, port=port, up_args=up_args) as stack:
             secret = stack.pst("cad-secret", "rotate", "--agency", "kcmo")
             stack.import_roster("kcmo", roster("kcmo", 40))
             result = asyncio.run(run(args, stack, info["url"], secret))
     finally:
         standin.terminate()
         standin.wait(timeout=10)
+    result["replicas"] = args.replicas
     print(json.dumps(result))
 
 

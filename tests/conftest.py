@@ -2,7 +2,8 @@
 
 Unit tests use none of the servers. Integration and end-to-end tests ask for `settings` (or
 `servers`), which starts one real PostgreSQL and one real Kafka for the whole session and gives
-each test its own database and topics.
+each test its own database and topics. The few tests that need a replicated Kafka ask for
+`kafka_cluster` (three brokers, started once, only when a test asks for it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shared.clock import ManualClock
 from shared.kafka.clients import ensure_topics
 from shared.kafka.topics import Topics
 from shared.settings import Settings
-from tests.harness.servers import SessionServers
+from tests.harness.servers import SessionKafkaCluster, SessionServers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,6 +35,16 @@ def _no_pst_settings_from_the_environment() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[SessionServers]:
     started = SessionServers.start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_cluster() -> Iterator[SessionKafkaCluster]:
+    """A three-broker KRaft cluster for the session; the tests that use it leave it whole."""
+    started = SessionKafkaCluster.start()
     try:
         yield started
     finally:

@@ -23,7 +23,12 @@ def run(args: argparse.Namespace) -> int:
         print("pst topics: set PST_KAFKA_BOOTSTRAP or start the local stack", file=sys.stderr)
         return 2
     topics = Topics(settings.kafka_topic_prefix)
-    asyncio.run(ensure_topics(settings.kafka_bootstrap, topics.specs()))
+    replication = asyncio.run(ensure_topics(settings.kafka_bootstrap, topics.specs()))
     for spec in topics.specs():
         print(f"{spec.name}\t{spec.partitions} partitions\t{spec.purpose}")
+    print(
+        f"topics created now: replication factor {replication.factor}, min.insync.replicas "
+        f"{replication.min_insync_replicas} ({replication.brokers} brokers); topics that "
+        "existed are left as they are"
+    )
     return 0

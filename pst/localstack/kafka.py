@@ -1,12 +1,14 @@
-"""A real Apache Kafka broker, single node in KRaft mode, from the official artifacts on Maven
-Central, run on the machine's Java.
+"""A real Apache Kafka in KRaft mode, from the official artifacts on Maven Central, run on the
+machine's Java: one node (`LocalKafka`, the default everywhere), or a cluster of N combined
+broker+controller nodes that form one controller quorum (`LocalKafkaCluster`).
 
 The jars are resolved once by Maven (`kafka-pom.xml` beside this file) into a cache folder
-shared by every checkout; the broker's data lives in the state folder given to it.
+shared by every checkout; each node's data lives in the state folder given to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import os
@@ -18,8 +20,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pst.localstack.ports import wait_for_port
-from pst.localstack.processes import spawn, stop
+from aiokafka.client import AIOKafkaClient
+from aiokafka.errors import KafkaError
+
+from pst.localstack.ports import free_port, wait_for_port
+from pst.localstack.processes import kill_group, spawn, stop
+from shared.kafka.topics import replication_for
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +91,10 @@ def _random_cluster_id() -> str:
 
 @dataclass
 class LocalKafka:
-    """One KRaft broker+controller with its data in `data_dir`, on 127.0.0.1:`port`."""
+    """One KRaft broker+controller with its data in `data_dir`, on 127.0.0.1:`port`.
+
+    Alone by default; a node of a cluster (`LocalKafkaCluster`) when given its `node_id`, the
+    quorum's `voters` (`id@host:port,...`), the cluster's id and size."""
 
     data_dir: Path
     port: int
@@ -93,6 +102,12 @@ class LocalKafka:
     libs: Path
     heap: str = "512m"
     log_file: Path | None = None
+    node_id: int = 1
+    voters: str | None = None
+    """`controller.quorum.voters`; None: this node alone."""
+    cluster_id: str | None = None
+    """Given to the storage format on first start; None: a random one."""
+    cluster_size: int = 1
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -118,7 +133,7 @@ class LocalKafka:
             self._java(
                 "kafka.tools.StorageTool",
                 "format",
-                f"--cluster-id={_random_cluster_id()}",
+                f"--cluster-id={self.cluster_id or _random_cluster_id()}",
                 "-c",
                 str(config),
                 "--ignore-formatted",
@@ -144,6 +159,11 @@ class LocalKafka:
             self._process.wait()
             self._process = None
 
+    def exit_code(self) -> int | None:
+        """The code the broker exited with, if it did by itself; None while it runs (or before
+        it was started, or after `stop` or `kill`)."""
+        return self._process.poll() if self._process is not None else None
+
     def _write_config(self) -> Path:
         (self.data_dir / "log4j.properties").write_text(LOG4J_PROPERTIES)
         config = self.data_dir / "server.properties"
@@ -151,8 +171,9 @@ class LocalKafka:
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"node.id={self.node_id}",
+                    "controller.quorum.voters="
+                    + (self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"),
                     f"listeners=PLAINTEXT://127.0.0.1:{self.port},"
                     f"CONTROLLER://127.0.0.1:{self.controller_port}",
                     f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
@@ -162,10 +183,8 @@ class LocalKafka:
                     f"log.dirs={self.data_dir / 'logs'}",
                     "num.partitions=6",
                     "auto.create.topics.enable=false",
-                    "offsets.topic.replication.factor=1",
+                    *self._replication_lines(),
                     "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
                     "controlled.shutdown.enable=true",
                     "log.retention.hours=168",
@@ -174,6 +193,25 @@ class LocalKafka:
             )
         )
         return config
+
+    def _replication_lines(self) -> list[str]:
+        """The broker's own topics (consumer offsets, transactions) and its defaults replicated
+        as `replication_for` replicates ours: RF 1 alone, RF 3 with min.insync.replicas 2 on a
+        cluster of three or more."""
+        if self.cluster_size == 1:
+            return [
+                "offsets.topic.replication.factor=1",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+            ]
+        replication = replication_for(self.cluster_size)
+        return [
+            f"offsets.topic.replication.factor={replication.factor}",
+            f"transaction.state.log.replication.factor={replication.factor}",
+            f"transaction.state.log.min.isr={replication.min_insync_replicas}",
+            f"default.replication.factor={replication.factor}",
+            f"min.insync.replicas={replication.min_insync_replicas}",
+        ]
 
     def _java_argv(self, main_class: str, *args: str) -> list[str]:
         return [
@@ -210,3 +248,141 @@ class LocalKafka:
             if wait_for_port(self.port, 0.5):
                 return
         raise RuntimeError(f"Kafka did not listen on {self.bootstrap} within {timeout_s:.0f} s")
+
+
+@dataclass
+class LocalKafkaCluster:
+    """`size` KRaft nodes on this machine, each broker and controller at once, the controller
+    quorum made of all of them; node n's data in `root/node-n`, its log in `logs/kafka-n.log`.
+    The cluster id is kept in `root/cluster-id`, so a node whose data is gone is formatted
+    into the same cluster."""
+
+    root: Path
+    nodes: list[LocalKafka]
+
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        libs: Path,
+        *,
+        size: int = 3,
+        heap: str = "512m",
+        logs: Path | None = None,
+        preferred_port: int | None = None,
+    ) -> LocalKafkaCluster:
+        """Ports are chosen now and kept for the cluster's life (a restarted node comes back
+        on its own): node n (from 1) prefers `preferred_port + 2(n-1)` for its broker and
+        the next port for its controller, else ports the kernel hands out."""
+        if size < 2:
+            raise ValueError("a cluster has at least two nodes; use LocalKafka for one")
+        root.mkdir(parents=True, exist_ok=True)
+        if logs is not None:
+            logs.mkdir(parents=True, exist_ok=True)
+        id_file = root / "cluster-id"
+        if not id_file.exists():
+            id_file.write_text(_random_cluster_id())
+        cluster_id = id_file.read_text().strip()
+        ports = [
+            (
+                free_port(preferred_port + 2 * n if preferred_port else None),
+                free_port(preferred_port + 2 * n + 1 if preferred_port else None),
+            )
+            for n in range(size)
+        ]
+        voters = ",".join(
+            f"{n}@127.0.0.1:{controller}" for n, (_, controller) in enumerate(ports, start=1)
+        )
+        nodes = [
+            LocalKafka(
+                root / f"node-{n}",
+                port,
+                controller,
+                libs,
+                heap=heap,
+                log_file=(logs / f"kafka-{n}.log") if logs else None,
+                node_id=n,
+                voters=voters,
+                cluster_id=cluster_id,
+                cluster_size=size,
+            )
+            for n, (port, controller) in enumerate(ports, start=1)
+        ]
+        return cls(root, nodes)
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(node.bootstrap for node in self.nodes)
+
+    def node(self, node_id: int) -> LocalKafka:
+        return next(node for node in self.nodes if node.node_id == node_id)
+
+    def start(self, timeout_s: float = 90) -> None:
+        self.launch()
+        self.wait_ready(timeout_s)
+
+    def launch(self) -> None:
+        """Start every node without waiting (see `LocalKafka.launch`)."""
+        for node in self.nodes:
+            node.launch()
+
+    def wait_ready(self, timeout_s: float = 90) -> None:
+        """Every node listens, and the cluster's metadata lists all of them as brokers (each
+        registered with the quorum and unfenced): topics can be created at full replication."""
+        deadline = time.monotonic() + timeout_s
+        for node in self.nodes:
+            node.wait_ready(max(1.0, deadline - time.monotonic()))
+        self.wait_for_brokers(len(self.nodes), timeout_s=max(1.0, deadline - time.monotonic()))
+
+    def wait_for_brokers(self, count: int, *, timeout_s: float) -> None:
+        """Until the cluster's metadata lists `count` live brokers (call from a thread without
+        a running event loop: it runs its own)."""
+        listed = asyncio.run(live_brokers(self.bootstrap, want=count, timeout_s=timeout_s))
+        if len(listed) < count:
+            raise RuntimeError(
+                f"the Kafka cluster lists brokers {sorted(listed)} of {count} after "
+                f"{timeout_s:.0f} s; see {self.root}"
+            )
+
+    def stop(self, timeout_s: float = 5) -> None:
+        """SIGTERM to every node at once, then SIGKILL whatever outstays `timeout_s`.
+
+        Each node's broker shuts down in about 1.5 s; the last controllers then wait 5 s for a
+        quorum that has gone to hand over to ("Graceful shutdown of RaftClient failed"), which
+        the SIGKILL cuts short: their metadata log is already written, and the next start
+        recovers it as after any crash."""
+        running = [node._process for node in self.nodes if node._process is not None]
+        for process in running:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                kill_group(process)
+        for node in self.nodes:
+            node._process = None
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+
+async def live_brokers(bootstrap: str, *, want: int, timeout_s: float) -> set[int]:
+    """The node ids of the brokers the cluster's metadata lists, polled until there are `want`
+    of them or `timeout_s` passed."""
+    deadline = time.monotonic() + timeout_s
+    listed: set[int] = set()
+    while True:
+        client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3_000)
+        try:
+            await client.bootstrap()
+            listed = {broker.nodeId for broker in client.cluster.brokers()}
+        except KafkaError as error:
+            log.debug("cluster metadata not available yet", extra={"error": repr(error)})
+        finally:
+            await client.close()
+        if len(listed) >= want or time.monotonic() > deadline:
+            return listed
+        await asyncio.sleep(0.5)

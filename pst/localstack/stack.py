@@ -1,9 +1,11 @@
 """`pst up`: the whole system on this machine, stopped as a whole by Ctrl-C.
 
 Starts (unless PST_DATABASE_URL / PST_KAFKA_BOOTSTRAP name servers to use instead) a real
-PostgreSQL and a real Kafka broker, migrates, creates the topics, then runs the services as
-separate processes. Every child runs in its own session and dies with us; Ctrl-C stops the
-services first, then the broker, then the database, within ten seconds.
+PostgreSQL and a real Kafka broker (or, with `--kafka-brokers N`, a KRaft cluster of N),
+migrates, creates the topics, then runs the services as separate processes (with
+`--replicas N`, N of each of the web, dispatcher and notifier processes). Every child runs in
+its own session and dies with us; Ctrl-C stops the services first, then the broker, then the
+database, within ten seconds.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from pst.localstack.discovery import RunningStack, running_stack
-from pst.localstack.kafka import LocalKafka, ensure_kafka_jars
+from pst.localstack.kafka import LocalKafka, LocalKafkaCluster, ensure_kafka_jars
 from pst.localstack.ports import free_port, port_is_free
 from pst.localstack.postgres import LocalPostgres
 from pst.localstack.processes import spawn, stop
@@ -50,12 +53,20 @@ class ServiceProcess:
 
 
 class LocalStack:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, kafka_brokers: int = 1, replicas: int | None = None
+    ) -> None:
+        """`kafka_brokers` > 1 runs a KRaft cluster of that many nodes instead of the one
+        broker; `replicas` runs that many web, dispatcher and notifier processes (default: one
+        dispatcher, one notifier and `PST_WEB_WORKERS` web processes)."""
         self.settings = settings
         self.state_dir = settings.state_dir.resolve()
         self.logs = self.state_dir / "logs"
         self.postgres: LocalPostgres | None = None
-        self.kafka: LocalKafka | None = None
+        self.kafka: LocalKafka | LocalKafkaCluster | None = None
+        self.kafka_brokers = kafka_brokers
+        self.replicas = replicas
+        self.broker_restarts: dict[int, list[float]] = {}
         self.services: list[ServiceProcess] = []
         self.web_url = f"http://127.0.0.1:{settings.http_port}"
         self._stopping = False
@@ -73,7 +84,13 @@ class LocalStack:
         upgrade_to_head(database_url)
         bootstrap = self.settings.kafka_bootstrap or self._start_kafka()
         _say(f"creating Kafka topics on {bootstrap}")
-        asyncio.run(ensure_topics(bootstrap, Topics(self.settings.kafka_topic_prefix).specs()))
+        replication = asyncio.run(
+            ensure_topics(bootstrap, Topics(self.settings.kafka_topic_prefix).specs())
+        )
+        _say(
+            f"new topics: replication factor {replication.factor}, min.insync.replicas "
+            f"{replication.min_insync_replicas} ({replication.brokers} brokers)"
+        )
         env = dict(os.environ, PST_DATABASE_URL=database_url, PST_KAFKA_BOOTSTRAP=bootstrap)
         self._start_services(env)
         RunningStack(
@@ -95,6 +112,8 @@ class LocalStack:
 
     def _start_kafka(self) -> str:
         libs = ensure_kafka_jars()
+        if self.kafka_brokers > 1:
+            return self._start_kafka_cluster(libs)
         port = free_port(19092)
         controller_port = free_port(19093 if port != 19093 else None)
         _say(f"starting Apache Kafka (KRaft) on 127.0.0.1:{port} (data in {self.state_dir}/kafka)")
@@ -104,15 +123,35 @@ class LocalStack:
         self.kafka.start()
         return self.kafka.bootstrap
 
+    def _start_kafka_cluster(self, libs: Path) -> str:
+        root = self.state_dir / f"kafka-{self.kafka_brokers}-brokers"
+        cluster = LocalKafkaCluster.create(
+            root, libs, size=self.kafka_brokers, logs=self.logs, preferred_port=19092
+        )
+        self.kafka = cluster
+        _say(
+            f"starting an Apache Kafka cluster of {self.kafka_brokers} KRaft nodes on "
+            f"{cluster.bootstrap} (data in {root})"
+        )
+        cluster.start()
+        return cluster.bootstrap
+
+    def _brokers(self) -> list[LocalKafka]:
+        if isinstance(self.kafka, LocalKafkaCluster):
+            return self.kafka.nodes
+        return [self.kafka] if self.kafka is not None else []
+
     def _start_services(self, env: dict[str, str]) -> None:
-        """`web_workers` web processes share the API's port (`pst serve --shared-port`), so
-        the web tier uses every core; each also answers on a port of its own, where we check
-        that it is ready (and where its own /metrics are)."""
+        """`web_workers` (or `replicas`) web processes share the API's port (`pst serve
+        --shared-port`), so the web tier uses every core; each also answers on a port of its
+        own, where we check that it is ready (and where its own /metrics are). `replicas`
+        dispatchers and notifiers each join their service's consumer group (Kafka shares the
+        partitions among them) on a port of their own too."""
         web_port = self.settings.http_port
         if not port_is_free(web_port):
             raise RuntimeError(f"port {web_port} is in use (set PST_HTTP_PORT to another)")
         python = [sys.executable, "-m", "pst.cli", "serve"]
-        workers = self.settings.web_workers
+        workers = self.replicas or self.settings.web_workers
         own_ports = [free_port(web_port + 2 + n) for n in range(1, workers + 1)]
         self.services = [
             ServiceProcess(
@@ -131,13 +170,19 @@ class LocalStack:
             )
             for n, port in enumerate(own_ports, start=1)
         ]
+        replicas = self.replicas or 1
+        extra = web_port + 4 + workers  # the ports after the console's for replicas 2..N
         for name, preferred in (
-            ("dispatcher", web_port + 1),
-            ("notifier", web_port + 2),
-            ("console", web_port + 3 + workers),
+            ("dispatcher", [web_port + 1, *range(extra, extra + replicas - 1)]),
+            ("notifier", [web_port + 2, *range(extra + replicas - 1, extra + 2 * replicas - 2)]),
+            ("console", [web_port + 3 + workers]),
         ):
-            port = free_port(preferred)
-            self.services.append(ServiceProcess(name, [*python, name, "--port", str(port)], port))
+            for n, wanted in enumerate(preferred, start=1):
+                port = free_port(wanted)
+                label = f"{name} {n}/{len(preferred)}" if len(preferred) > 1 else name
+                self.services.append(
+                    ServiceProcess(label, [*python, name, "--port", str(port)], port)
+                )
         for service in self.services:
             self._spawn(service, env)
         self._env = env
@@ -150,14 +195,16 @@ class LocalStack:
 
     # -- run --------------------------------------------------------------------------------
     def supervise(self) -> int:
-        """Wait for Ctrl-C (or SIGTERM); restart a service that dies, stop if a server dies."""
+        """Wait for Ctrl-C (or SIGTERM); restart a service (or a node of a Kafka cluster) that
+        dies, stop if PostgreSQL or the one broker dies."""
         while not self._stopping:
             time.sleep(0.2)
-            for server, name in ((self.postgres, "PostgreSQL"), (self.kafka, "Kafka")):
-                process = getattr(server, "_process", None) if server else None
-                if process is not None and process.poll() is not None:
-                    _say(f"{name} stopped unexpectedly (exit {process.returncode}); stopping")
-                    return 1
+            process = self.postgres._process if self.postgres else None
+            if process is not None and process.poll() is not None:
+                _say(f"PostgreSQL stopped unexpectedly (exit {process.returncode}); stopping")
+                return 1
+            if not self._broker_survived():
+                return 1
             for service in self.services:
                 if service.process is not None and service.process.poll() is not None:
                     if self._stopping:
@@ -170,6 +217,27 @@ class LocalStack:
                     _say(f"{service.name} exited with {service.process.returncode}; restarting")
                     self._spawn(service, self._env)
         return 0
+
+    def _broker_survived(self) -> bool:
+        """False when the one broker died (the stack stops); a node of a cluster that died is
+        started again, as a service is (the others carry on meanwhile)."""
+        cluster = isinstance(self.kafka, LocalKafkaCluster)
+        for node in self._brokers():
+            code = node.exit_code()
+            if code is None or self._stopping:
+                continue
+            if not cluster:
+                _say(f"Kafka stopped unexpectedly (exit {code}); stopping")
+                return False
+            now = time.monotonic()
+            restarts = [t for t in self.broker_restarts.get(node.node_id, []) if now - t < 60]
+            self.broker_restarts[node.node_id] = [*restarts, now]
+            if len(restarts) >= RESTARTS_PER_MINUTE:
+                _say(f"Kafka node {node.node_id} keeps failing; stopping the stack")
+                return False
+            _say(f"Kafka node {node.node_id} exited with {code}; restarting it")
+            node.launch()
+        return True
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         self._stopping = True
@@ -211,7 +279,10 @@ class LocalStack:
             lines.append(
                 f"  PostgreSQL (external)           {_redact(self._env['PST_DATABASE_URL'])}"
             )
-        if self.kafka is not None:
+        if isinstance(self.kafka, LocalKafkaCluster):
+            brokers = f"Kafka ({len(self.kafka.nodes)} KRaft nodes)"
+            lines.append(f"  {brokers:<31} {self.kafka.bootstrap}")
+        elif self.kafka is not None:
             lines.append(f"  Kafka                           {self.kafka.bootstrap}")
         else:
             lines.append(f"  Kafka (external)                {self._env['PST_KAFKA_BOOTSTRAP']}")
@@ -257,9 +328,9 @@ def _say(message: str) -> None:
     print(f"pst up: {message}", flush=True)
 
 
-def run_stack(settings: Settings) -> int:
+def run_stack(settings: Settings, *, kafka_brokers: int = 1, replicas: int | None = None) -> int:
     started_at = time.monotonic()
-    stack = LocalStack(settings)
+    stack = LocalStack(settings, kafka_brokers=kafka_brokers, replicas=replicas)
     signal.signal(signal.SIGINT, stack.request_stop)
     signal.signal(signal.SIGTERM, stack.request_stop)
     try:

@@ -7,15 +7,15 @@ earliest offset, and the caller commits only after its database transaction has 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from shared.kafka.topics import TopicSpec
+from shared.kafka.topics import Replication, TopicSpec, replication_for
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +51,41 @@ def build_consumer(bootstrap: str, *topics: str, group_id: str, client_id: str) 
 
 async def ensure_topics(
     bootstrap: str, specs: Iterable[TopicSpec], *, timeout_s: float = 60
-) -> None:
-    """Create the topics that do not exist yet; retries while the broker is still starting."""
+) -> Replication:
+    """Create the topics that do not exist yet, replicated as `replication_for` says for the
+    brokers the cluster has now (topics that exist are left as they are); retries while the
+    broker is still starting. Returns the replication it used."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     wanted = list(specs)
+    refused: list[str] = []
     while True:
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
         try:
             await admin.start()
+            cluster = await admin.describe_cluster()
+            replication = replication_for(len(cluster["brokers"]))
             existing = set(await admin.list_topics())
             missing = [s for s in wanted if s.name not in existing]
             if missing:
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics([NewTopic(s.name, s.partitions, 1) for s in missing])
+                response = await admin.create_topics(
+                    [
+                        NewTopic(
+                            s.name,
+                            s.partitions,
+                            replication.factor,
+                            topic_configs=replication.topic_configs(),
+                        )
+                        for s in missing
+                    ]
+                )
+                refused = [
+                    f"{name}: error {code} {message}"
+                    for name, code, message in _topic_errors(response)
+                    if code not in (0, TopicAlreadyExistsError.errno)
+                ]
             existing = set(await admin.list_topics())
             if all(s.name in existing for s in wanted):
-                return
+                return replication
         except KafkaError as error:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"could not create Kafka topics: {error!r}") from error
@@ -74,5 +93,13 @@ async def ensure_topics(
         finally:
             await admin.close()
         if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError("Kafka topics were not all created in time")
+            raise RuntimeError(f"Kafka topics were not all created in time: {refused}")
         await asyncio.sleep(0.5)
+
+
+def _topic_errors(response: Any) -> list[tuple[str, int, str | None]]:
+    """(topic, error code, message) of a CreateTopics response, whatever its version."""
+    return [
+        (entry[0], entry[1], entry[2] if len(entry) > 2 else None)
+        for entry in response.topic_errors
+    ]

@@ -1,8 +1,35 @@
-"""The one place that names the project's Kafka topics and their partition counts."""
+"""The one place that names the project's Kafka topics, their partition counts and how they
+are replicated."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+MAX_REPLICATION_FACTOR = 3
+
+
+@dataclass(frozen=True)
+class Replication:
+    """How new topics are replicated on a cluster of `brokers` brokers (`replication_for`)."""
+
+    brokers: int
+    factor: int
+    min_insync_replicas: int
+
+    def topic_configs(self) -> dict[str, str]:
+        return {"min.insync.replicas": str(self.min_insync_replicas)}
+
+
+def replication_for(brokers: int) -> Replication:
+    """Replication factor min(3, brokers), and `min.insync.replicas` 2 once there are three
+    replicas: with the producers' acks=all a write is on two brokers before it is
+    acknowledged, and the loss of any one broker stops neither writes nor reads. With fewer
+    replicas it is 1, or a two-broker cluster would stop taking writes whenever either broker
+    is away."""
+    if brokers < 1:
+        raise ValueError(f"a Kafka cluster has at least one broker, not {brokers}")
+    factor = min(MAX_REPLICATION_FACTOR, brokers)
+    return Replication(brokers, factor, 2 if factor >= 3 else 1)
 
 
 @dataclass(frozen=True)

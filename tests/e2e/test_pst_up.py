@@ -130,6 +130,72 @@ def test_pst_up_starts_everything_and_ctrl_c_stops_everything(
     assert not (tmp_path / "state" / "stack.json").exists()
 
 
+def _ready_ports(log: str, service: str, count: int) -> list[int]:
+    """The own ports `pst up` printed for the `count` processes of `service`."""
+    pattern = rf"starting {service} \d/{count} on http://[\d.]+:(\d+)"
+    return [int(port) for port in re.findall(pattern, log)]
+
+
+@pytest.mark.faults
+def test_pst_up_runs_a_kafka_cluster_and_replicas_and_restarts_a_lost_broker(
+    tmp_path: Path, stack_output: Path, reaper: list[psutil.Process]
+) -> None:
+    """`--kafka-brokers 3 --replicas 2`: three KRaft nodes, topics replicated 3 times, two of
+    each of web, dispatcher and notifier, each ready on its own port; a node killed with
+    SIGKILL is started again while the stack stays ready."""
+    port = free_port()
+    env = _environment(tmp_path / "state", port)
+    with stack_output.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pst.cli", "up", "--kafka-brokers", "3", "--replicas", "2"],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for_ready(process, stack_output, timeout_s=240)
+        children = _family(process.pid)
+        reaper.extend(children)
+        commands = [" ".join(c.cmdline()) for c in children]
+        brokers = [c for c in children if "kafka.Kafka" in " ".join(c.cmdline())]
+        assert len(brokers) == 3, commands
+        for service in ("intake", "dispatcher", "notifier"):
+            assert sum(f"serve {service}" in c for c in commands) == 2, commands
+        log = stack_output.read_text()
+        assert "new topics: replication factor 3, min.insync.replicas 2 (3 brokers)" in log, log
+        own = [p for s in ("web", "dispatcher", "notifier") for p in _ready_ports(log, s, 2)]
+        assert len(set(own)) == 6, log
+        for own_port in own:
+            with urllib.request.urlopen(f"http://127.0.0.1:{own_port}/readyz", timeout=5) as r:
+                assert r.status == 200
+
+        brokers[0].kill()
+        deadline = time.monotonic() + 60
+        while "exited with -9; restarting it" not in stack_output.read_text():
+            assert time.monotonic() < deadline, stack_output.read_text()
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as answer:
+            assert answer.status == 200
+        reaper.extend(_family(process.pid))
+    finally:
+        took = _ctrl_c_and_wait(process)
+
+    assert took < 10, f"Ctrl-C took {took:.1f} s"
+    assert process.returncode == 0, stack_output.read_text()
+    left = _alive(reaper)
+    assert left == [], f"left behind: {left}"
+
+
+def _alive(processes: list[psutil.Process]) -> list[psutil.Process]:
+    alive = []
+    for proc in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                alive.append(proc)
+    return alive
+
+
 def test_pst_up_uses_the_servers_it_is_given(
     tmp_path: Path, stack_output: Path, servers: SessionServers, reaper: list[psutil.Process]
 ) -> None:

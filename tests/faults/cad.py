@@ -10,7 +10,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -37,6 +37,8 @@ class SentReport:
     """The incident_id of every 2xx answer (more than one would be a bug)."""
     refused: str | None = None
     """The body of a 4xx other than 429: the report itself was refused."""
+    answered_at: datetime | None = None
+    """When the first 2xx answer came (wall clock, UTC)."""
 
     @property
     def answered_2xx(self) -> bool:
@@ -114,6 +116,7 @@ class CadSystem:
                 report.answers[str(answer.status_code)] += 1
                 if 200 <= answer.status_code < 300:
                     report.incident_ids.add(str(answer.json()["incident_id"]))
+                    report.answered_at = report.answered_at or datetime.now(UTC)
                     return
                 if 400 <= answer.status_code < 500 and answer.status_code != 429:
                     report.refused = f"{answer.status_code} {answer.text[:300]}"

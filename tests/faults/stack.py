@@ -1,6 +1,7 @@
 """The system under fault: its own PostgreSQL and Kafka (temporary folder, free ports; the test
-session's shared servers are left alone) and the three services as real processes, started as
-`pst up` starts them, with the means to hurt them.
+session's shared servers are left alone), or the session's three-broker cluster when given one,
+and the three services as real processes, started as `pst up` starts them (one or
+`replicas` dispatchers and notifiers), with the means to hurt them.
 
 Every child is spawned from the main thread (`pst.localstack.processes.spawn` ties a child's
 life to the thread that started it); only the blocking waits run in worker threads.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from pst.localstack.kafka import LocalKafka, ensure_kafka_jars
+from pst.localstack.kafka import LocalKafka, LocalKafkaCluster, ensure_kafka_jars
 from pst.localstack.ports import free_port
 from pst.localstack.postgres import FAST_UNSAFE_SETTINGS, LocalPostgres
 from pst.localstack.processes import kill_group, spawn
@@ -52,6 +54,7 @@ class ServiceProcess:
     """One service process, restarted by `FaultStack` as a supervisor would."""
 
     name: str
+    """The service (`web`, `dispatcher`, `notifier`), and `-n` for one of several replicas."""
     argv: list[str]
     port: int
     log_file: Path
@@ -70,7 +73,10 @@ class ServiceProcess:
 class FaultStack:
     root: Path
     postgres: LocalPostgres
-    kafka: LocalKafka
+    kafka: LocalKafka | LocalKafkaCluster
+    topic_prefix: str = TOPIC_PREFIX
+    owns_kafka: bool = True
+    """False for a cluster the test session lends (`kafka_cluster`): left running at `stop`."""
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     kafka_restarts: list[str] = field(default_factory=list)
@@ -83,8 +89,15 @@ class FaultStack:
 
     # -- servers ------------------------------------------------------------------------------
     @classmethod
-    async def start_servers(cls, root: Path) -> FaultStack:
-        """PostgreSQL and Kafka on free ports, migrated, topics created.
+    async def start_servers(
+        cls,
+        root: Path,
+        *,
+        kafka_cluster: LocalKafkaCluster | None = None,
+        topic_prefix: str = TOPIC_PREFIX,
+    ) -> FaultStack:
+        """PostgreSQL and Kafka on free ports, migrated, topics created; on `kafka_cluster`
+        (already running, not stopped by `stop`) instead of a broker of its own when given.
 
         `root` must stay reachable by PostgreSQL's service user (as root, PostgreSQL runs as
         another user): not under pytest's `/tmp/pytest-of-<user>`, which every concurrent
@@ -95,23 +108,29 @@ class FaultStack:
         postgres = LocalPostgres(
             root / "postgres", free_port(), POSTGRES_SETTINGS, log_file=logs / "postgres.log"
         )
-        kafka = LocalKafka(
-            root / "kafka",
-            free_port(),
-            free_port(),
-            await asyncio.to_thread(ensure_kafka_jars),
-            heap="384m",
-            log_file=logs / "kafka.log",
-        )
-        stack = cls(root, postgres, kafka)
+        kafka: LocalKafka | LocalKafkaCluster
+        if kafka_cluster is None:
+            kafka = LocalKafka(
+                root / "kafka",
+                free_port(),
+                free_port(),
+                await asyncio.to_thread(ensure_kafka_jars),
+                heap="384m",
+                log_file=logs / "kafka.log",
+            )
+        else:
+            kafka = kafka_cluster
+        stack = cls(root, postgres, kafka, topic_prefix, owns_kafka=kafka_cluster is None)
         try:
-            kafka.launch()  # the JVM starts slowest: give it a head start
+            if stack.owns_kafka:
+                kafka.launch()  # the JVM starts slowest: give it a head start
             postgres.launch()
             await asyncio.to_thread(postgres.wait_ready, 30)
             await postgres.create_database_async(DATABASE)
             await asyncio.to_thread(upgrade_to_head, stack.database_url)
-            await asyncio.to_thread(kafka.wait_ready, 60)
-            await ensure_topics(kafka.bootstrap, Topics(TOPIC_PREFIX).specs())
+            if stack.owns_kafka:
+                await asyncio.to_thread(kafka.wait_ready, 60)
+            await ensure_topics(kafka.bootstrap, Topics(topic_prefix).specs())
         except BaseException:
             stack.stop()
             raise
@@ -138,7 +157,11 @@ class FaultStack:
                 now = datetime.now(UTC)
                 secret = await rotate_cad_secret(session, agency=agency, now=now)
                 await load_ready_roster(
-                    session, agency=agency, entries=roster, now=now, topics=Topics(TOPIC_PREFIX)
+                    session,
+                    agency=agency,
+                    entries=roster,
+                    now=now,
+                    topics=Topics(self.topic_prefix),
                 )
                 await session.commit()
         finally:
@@ -146,42 +169,49 @@ class FaultStack:
         return secret
 
     # -- services -----------------------------------------------------------------------------
-    def start_services(self, settings: Mapping[str, str]) -> None:
+    def start_services(self, settings: Mapping[str, str], *, replicas: int = 1) -> None:
         """The web process (intake + the notifier's webhooks, on `PST_HTTP_PORT`), the
-        dispatcher and the notifier, each `python -m pst.cli serve ...`."""
+        dispatcher and the notifier, each `python -m pst.cli serve ...`; with `replicas` > 1,
+        that many dispatchers and notifiers (`dispatcher-1`, `dispatcher-2`, ...), each in its
+        service's consumer group, on a port of its own."""
         web_port = int(settings["PST_HTTP_PORT"])
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PST_")}
         self.env.update(
             PST_DATABASE_URL=self.database_url,
             PST_KAFKA_BOOTSTRAP=self.kafka.bootstrap,
-            PST_KAFKA_TOPIC_PREFIX=TOPIC_PREFIX,
+            PST_KAFKA_TOPIC_PREFIX=self.topic_prefix,
             PST_STATE_DIR=str(self.root / "state"),
         )
         self.env.update(settings)
         serve = [sys.executable, "-m", "pst.cli", "serve"]
-        dispatcher_port, notifier_port = free_port(), free_port()
         self.services = {
             "web": ServiceProcess(
                 "web",
                 [*serve, "intake", "--with-notifier-routes", "--port", str(web_port)],
                 web_port,
                 self.logs / "web.log",
-            ),
-            "dispatcher": ServiceProcess(
-                "dispatcher",
-                [*serve, "dispatcher", "--port", str(dispatcher_port)],
-                dispatcher_port,
-                self.logs / "dispatcher.log",
-            ),
-            "notifier": ServiceProcess(
-                "notifier",
-                [*serve, "notifier", "--port", str(notifier_port)],
-                notifier_port,
-                self.logs / "notifier.log",
-            ),
+            )
         }
+        for kind in ("dispatcher", "notifier"):
+            for n in range(1, replicas + 1):
+                self.add_service(kind, f"{kind}-{n}" if replicas > 1 else kind, spawn_now=False)
         for service in self.services.values():
             self._spawn(service)
+
+    def add_service(self, kind: str, name: str, *, spawn_now: bool = True) -> ServiceProcess:
+        """One more process of the dispatcher or the notifier, on a free port (started now
+        unless `spawn_now` is false)."""
+        port = free_port()
+        service = ServiceProcess(
+            name,
+            [sys.executable, "-m", "pst.cli", "serve", kind, "--port", str(port)],
+            port,
+            self.logs / f"{name}.log",
+        )
+        self.services[name] = service
+        if spawn_now:
+            self._spawn(service)
+        return service
 
     def _spawn(self, service: ServiceProcess) -> None:
         with service.log_file.open("ab") as log:
@@ -191,11 +221,12 @@ class FaultStack:
                 service.argv, env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
             )
 
-    async def wait_ready(self, timeout_s: float) -> None:
-        """Every service answers /readyz with 200 (its database and broker reachable)."""
+    async def wait_ready(self, timeout_s: float, *, names: list[str] | None = None) -> None:
+        """Every service (or those `names`) answers /readyz with 200 (its database and broker
+        reachable)."""
         deadline = time.monotonic() + timeout_s
         async with httpx.AsyncClient(timeout=3) as client:
-            for service in self.services.values():
+            for service in (self.services[name] for name in names or list(self.services)):
                 while True:
                     if service.process is not None and service.process.poll() is not None:
                         raise RuntimeError(
@@ -226,6 +257,52 @@ class FaultStack:
             self.note(f"restarted {name}")
         finally:
             service.held_down = False
+
+    def kill_and_hold(self, name: str) -> None:
+        """SIGKILL the service and leave it down (the supervisor too) until `start_again`."""
+        service = self.services[name]
+        service.held_down = True
+        if service.process is not None and service.process.poll() is None:
+            os.kill(service.process.pid, signal.SIGKILL)
+            service.process.wait(10)
+        service.kills += 1
+        self.note(f"kill -9 {name}")
+
+    def start_again(self, name: str) -> None:
+        service = self.services[name]
+        self._spawn(service)
+        service.held_down = False
+        self.note(f"restarted {name}")
+
+    async def stop_service(self, name: str, *, timeout_s: float = 15) -> int:
+        """SIGTERM, as a scale-down would (a consumer leaves its group on the way out); waits
+        for the exit and returns its code. The service stays down."""
+        service = self.services[name]
+        service.held_down = True
+        assert service.process is not None
+        service.process.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(service.process.wait, timeout_s)
+        self.note(f"stopped {name} (exit {code})")
+        return code
+
+    def log_offset(self, name: str) -> int:
+        """Where the service's log ends now (for `assigned_partitions` since then)."""
+        path = self.services[name].log_file
+        return path.stat().st_size if path.exists() else 0
+
+    def assigned_partitions(self, name: str, since: int = 0) -> int | None:
+        """How many partitions the service's consumer was last given after byte `since` of
+        its log (its "partitions assigned" line), or None if it was given none since then."""
+        with self.services[name].log_file.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        count = None
+        for line in text.splitlines():
+            if '"partitions assigned"' not in line:
+                continue
+            with contextlib.suppress(ValueError, KeyError):
+                count = int(json.loads(line)["count"])
+        return count
 
     async def supervise(self, stop: asyncio.Event) -> None:
         """Restart a service that died on its own (recorded: it is a finding, not a fault)."""
@@ -273,13 +350,14 @@ class FaultStack:
 
     # -- the end --------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Kill the services, stop the broker and the database; never raises."""
+        """Kill the services, stop the broker (unless lent) and the database; never raises."""
         for service in self.services.values():
             service.held_down = True
             if service.process is not None:
                 kill_group(service.process)
         try:
-            self.kafka.stop(timeout_s=5)
+            if self.owns_kafka:
+                self.kafka.stop(timeout_s=5)
         finally:
             self.postgres.stop(timeout_s=5)
 
@@ -293,9 +371,11 @@ class FaultStack:
         """The timeline, the services' own errors (the broker client's reconnection noise left
         out) and the end of every log, for a failure."""
         parts = ["timeline:", *self.events]
-        for path in sorted(self.logs.glob("*.log")):
+        brokers = self.kafka.nodes if isinstance(self.kafka, LocalKafkaCluster) else []
+        lent = [node.log_file for node in brokers if node.log_file and node.log_file.exists()]
+        for path in sorted(self.logs.glob("*.log")) + lent:
             text = path.read_text(errors="replace").splitlines()
-            if path.stem in SERVICES:
+            if path.stem.split("-")[0] in SERVICES:
                 worrying = [
                     line
                     for line in text

@@ -1,4 +1,5 @@
-"""The test session's real servers: one PostgreSQL and one Kafka broker, started once.
+"""The test session's real servers: one PostgreSQL and one Kafka broker, started once; and,
+only for the tests that ask for it, a three-broker Kafka cluster (`SessionKafkaCluster`).
 
 Each test then gets its own database (a copy of a migrated template, which is cheap) and its
 own topic prefix, so tests never see each other's data.
@@ -14,12 +15,13 @@ from pathlib import Path
 
 import asyncpg
 
-from pst.localstack.kafka import LocalKafka, ensure_kafka_jars
+from pst.localstack.kafka import LocalKafka, LocalKafkaCluster, ensure_kafka_jars
 from pst.localstack.ports import free_port
 from pst.localstack.postgres import FAST_UNSAFE_SETTINGS, LocalPostgres
 from shared.db.migrate import upgrade_to_head
 
 TEMPLATE_DATABASE = "pst_template"
+CLUSTER_BROKERS = 3
 
 
 @dataclass
@@ -68,3 +70,39 @@ class SessionServers:
             await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await connection.close()
+
+
+@dataclass
+class SessionKafkaCluster:
+    """Three KRaft nodes (broker and controller each) in a temporary folder, on free ports.
+
+    A test that stops or kills a node must start it again and wait for it
+    (`LocalKafka.launch`, `wait_ready`, then `cluster.wait_for_brokers`) before it ends: the
+    next test that asks for the cluster expects all of it."""
+
+    root: Path
+    cluster: LocalKafkaCluster
+
+    @classmethod
+    def start(cls, *, brokers: int = CLUSTER_BROKERS) -> SessionKafkaCluster:
+        root = Path(tempfile.mkdtemp(prefix="pst-test-cluster-"))
+        cluster = LocalKafkaCluster.create(
+            root, ensure_kafka_jars(), size=brokers, heap="320m", logs=root / "logs"
+        )
+        try:
+            cluster.start(timeout_s=120)
+        except BaseException:
+            cluster.kill()
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+        return cls(root, cluster)
+
+    @property
+    def bootstrap(self) -> str:
+        return self.cluster.bootstrap
+
+    def stop(self) -> None:
+        try:
+            self.cluster.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
