@@ -16,7 +16,9 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", database_url)
+    # Alembic's options are ConfigParser values: a percent-encoded password (`p%40ss`) would be
+    # read as interpolation, so every % is doubled
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     config.set_main_option(
         "file_template",
         "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s",
