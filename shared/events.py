@@ -106,6 +106,8 @@ class CoordinatorAlertRaised(Event):
     member_id: str | None = None
     """The specialist the alert is about, when it is about one (repeated failures: the console
     opens a review)."""
+    failures: int | None = Field(default=None, ge=0)
+    """Repeated failures: how many the dispatcher counted in the twelve months."""
 
 
 PageOutcome = Literal[

@@ -31,13 +31,10 @@ from services.console.models import (
     TimelineEntry,
 )
 from services.console.wording import alert_reason_text, assignment_text, status_text
-from services.dispatcher.alerts import UNREACHABLE, AlertReason
+from services.dispatcher.alerts import AlertReason
 from services.dispatcher.failure_tracking import (
-    FAILURE_STATES,
     FAILURES_BEFORE_NOTICE,
-    twelve_months_before,
 )
-from services.dispatcher.tables import ASSIGNMENTS as DISPATCHED
 from services.reports import projection as report_projection
 from shared.events import (
     ActivationClosed,
@@ -456,9 +453,7 @@ async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> Change
             member_id=event.member_id,
             alert_id=event.alert_id,
             opened_at=event.occurred_at,
-            failures=await _failures_to_assist(
-                session, event.agency, event.member_id, event.occurred_at
-            ),
+            failures=max(event.failures or 0, FAILURES_BEFORE_NOTICE),
         )
     if event.incident_id is None:
         return event.agency, None
@@ -471,30 +466,6 @@ async def _alert(session: AsyncSession, event: CoordinatorAlertRaised) -> Change
         {"reason": event.reason, "alert_id": str(event.alert_id)},
     )
     return event.agency, event.incident_id
-
-
-_FAILURES = select(func.count()).where(
-    DISPATCHED.c.agency == bindparam("agency"),
-    DISPATCHED.c.member_id == bindparam("member_id"),
-    DISPATCHED.c.state.in_([state.value for state in FAILURE_STATES]),
-    DISPATCHED.c.reason.is_distinct_from(UNREACHABLE),
-    DISPATCHED.c.state_changed_at > bindparam("since"),
-    DISPATCHED.c.state_changed_at <= bindparam("until"),
-)
-"""The member's failures to assist in a stretch of time, counted as the dispatcher does
-(`services.dispatcher.alerts`: pages that could not be sent at all are none of theirs)."""
-
-
-async def _failures_to_assist(
-    session: AsyncSession, agency: str, member_id: str, at: datetime
-) -> int:
-    """The failures the alert at `at` counted: those in the twelve months ending then (the
-    dispatcher's own rows; at least the three that raise the alert)."""
-    counted = await session.scalar(
-        _FAILURES,
-        {"agency": agency, "member_id": member_id, "since": twelve_months_before(at), "until": at},
-    )
-    return max(int(counted or 0), FAILURES_BEFORE_NOTICE)
 
 
 async def _kept_unsent(session: AsyncSession, event: MessageKeptUnsent) -> Changed:

@@ -65,9 +65,11 @@ async def raise_alert(
     dedupe_key: str,
     at: datetime,
     member_id: str | None = None,
+    failures: int | None = None,
 ) -> bool:
     """Store the alert and send it, unless one with the same key was raised before;
-    `member_id`: the specialist it is about, when it is about one."""
+    `member_id`: the specialist it is about, when it is about one (and `failures`, the
+    failures to assist counted, for a review)."""
     alert_id = uuid.uuid4()
     inserted = (
         await session.execute(
@@ -96,6 +98,7 @@ async def raise_alert(
             reason=reason,
             message=message,
             member_id=member_id,
+            failures=failures,
         ),
     )
     return True
@@ -133,4 +136,5 @@ async def tell_of_repeated_failures(
         dedupe_key=f"{AlertReason.REPEATED_FAILURES}:{ended.id}",
         at=at,
         member_id=ended.member_id,
+        failures=count,
     )

@@ -585,8 +585,9 @@ async def _alert(console: Console, member_id: str, agency: str) -> CoordinatorAl
         agency=agency,
         incident_id=None,
         reason="repeated_failures",
-        message=f"Specialist {member_id} has declined or not answered 3 pages in 12 months.",
+        message=f"Specialist {member_id} has declined or not answered 4 pages in 12 months.",
         member_id=member_id,
+        failures=4,
     )
     handler = ProjectionHandler(console.sessions)
     await handler(alert)
@@ -612,10 +613,10 @@ async def test_a_repeated_failures_alert_opens_one_review_and_its_decision_is_ke
     await console.sign_in("coordinator", "kck")
     roster = _text((await console.get("/roster")).text)
     assert "Reviews to decide (1)" in roster
-    assert "Review: Specialist K1001 K1001 3 failures to assist" in roster
+    assert "Review: Specialist K1001 K1001 4 failures to assist" in roster
     async with unit_of_work(console.sessions) as session:
         review = await session.scalar(select(RosterReview))
-    assert review is not None and review.failures == 3
+    assert review is not None and review.failures == 4
 
     no_reason = await console.post(f"/roster/reviews/{review.id}", {"decision": "keep"})
     assert no_reason.status_code == 422
@@ -653,7 +654,7 @@ async def test_a_repeated_failures_alert_opens_one_review_and_its_decision_is_ke
     )
     history = _text((await console.get("/roster/K1001")).text)
     assert "Grounds: Failure to assist after requested three times" in history
-    assert "Review decided: remove" in history and "Review opened: 3 failures" in history
+    assert "Review decided: remove" in history and "Review opened: 4 failures" in history
     assert "roster.review_decide" in await console.audited()
 
 

@@ -202,6 +202,8 @@ async def test_the_third_failure_in_twelve_months_tells_the_coordinators_once(
     await fail_once("declined")
     (alert,) = await harness.alerts("repeated_failures")
     assert "M1" in alert.message and "3 pages" in alert.message
+    (sent,) = await harness.outbox("coordinator.alert", reason="repeated_failures")
+    assert (sent["member_id"], sent["failures"]) == ("M1", 3)  # the console opens a review
     await fail_once("declined")
     assert len(await harness.alerts("repeated_failures")) == 1
 
