@@ -26,7 +26,7 @@ from shared.roster.models import (
     TrainingAttendance,
     TrainingSession,
 )
-from shared.roster.training_rule import covers_topics, valid_until
+from shared.roster.training_rule import TrainingRule, covers_topics, valid_until
 
 ENTRIES: Table = RosterEntry.__table__  # type: ignore[assignment]
 SESSIONS: Table = TrainingSession.__table__  # type: ignore[assignment]
@@ -160,8 +160,8 @@ async def _require_on_roster(session: AsyncSession, agency: str, members: Collec
 async def credits(
     session: AsyncSession, agency: AgencyConfig, members: Collection[str] | None
 ) -> dict[str, list[date]]:
-    """Each member's credit dates (local): sessions attended or excused, and the days they
-    finished a training step into `active`."""
+    """Each member's credit dates (local): sessions attended (or excused by a memo, under the
+    quarterly rule only), and the days they finished a training step into `active`."""
     lifecycle = agency.policy.lifecycle
     training_steps = (
         [step.id for step in lifecycle.transitions if step.needs_training] if lifecycle else []
@@ -172,6 +172,11 @@ async def credits(
         .join(SESSIONS, SESSIONS.c.id == ATTENDANCE.c.session_id)
         .where(ATTENDANCE.c.agency == agency.slug)
     )
+    settings = agency.policy.training
+    if settings is None or settings.rule is not TrainingRule.QUARTERLY:
+        # an excused absence stands for a regular training missed (830 §IV.E.3.f); it never
+        # stands for the training itself
+        attended = attended.where(ATTENDANCE.c.outcome == "attended")
     if members is not None:
         attended = attended.where(ATTENDANCE.c.member_id.in_(list(members)))
     for member_id, held_on in await session.execute(attended):

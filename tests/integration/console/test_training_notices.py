@@ -121,3 +121,30 @@ async def test_coordinators_hear_once_a_month_before_a_lapse_and_again_after_new
     clock.set(datetime(2030, 1, 1, tzinfo=UTC))  # kck: trained once, never lapsing
     assert (await roster_pass(sessions, REGISTRY, topics, clock))["kck"] == []
     assert len(await _alerts(sessions)) == 2
+
+
+async def test_an_excused_absence_counts_only_under_the_quarterly_rule(
+    sessions: SessionFactory, topics: Topics, clock: ManualClock
+) -> None:
+    async with unit_of_work(sessions) as session:
+        for agency, member in (("kcmo", "K0009"), ("kck", "F0009")):
+            await load_ready_roster(
+                session,
+                agency=agency,
+                entries=[specialist(member, agency, training_current=False)],
+                now=clock.now(),
+                topics=topics,
+            )
+            await record_session(
+                session,
+                REGISTRY.get(agency),
+                held_on=date(2026, 11, 10),
+                title="Training",
+                topics=[],
+                marks=[Mark(member, "excused", "memo 2026-31")],
+                actor=MANAGER,
+                now=clock.now(),
+            )
+        await session.commit()
+    assert await _valid_until(sessions, "K0009") == datetime(2027, 4, 1, 5, 0, tzinfo=UTC)
+    assert await _valid_until(sessions, "F0009") is None  # kck: the training itself is needed
