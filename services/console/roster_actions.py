@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.accounts import audit
 from services.console.accounts.sessions import SignedIn
+from services.console.actions import caller_of
 from services.console.context import ConsoleContext
+from services.intake.handlers import actor_of as caller_actor
 from shared.db.unit_of_work import unit_of_work
 from shared.errors import Conflict, NotFound
 from shared.policy.model import AgencyConfig
@@ -40,7 +42,8 @@ T = TypeVar("T")
 
 
 def actor_of(user: SignedIn) -> Actor:
-    return Actor(role=user.role.value, name=user.name, via="console")
+    """The signed-in person as the roster's steps record them (as intake's roster writes do)."""
+    return caller_actor(caller_of(user))
 
 
 async def _audited(

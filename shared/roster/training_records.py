@@ -142,17 +142,21 @@ async def mark_attendance(
     await recompute(session, agency, [mark.member_id for mark in marks])
 
 
-async def _require_on_roster(session: AsyncSession, agency: str, members: Collection[str]) -> None:
+async def on_roster(session: AsyncSession, agency: str, members: Collection[str]) -> set[str]:
+    """Which of `members` are on the agency's roster."""
     if not members:
-        return
-    known = set(
+        return set()
+    return set(
         await session.scalars(
             select(ENTRIES.c.member_id).where(
-                ENTRIES.c.agency == agency, ENTRIES.c.member_id.in_(list(members))
+                ENTRIES.c.agency == agency, ENTRIES.c.member_id.in_(sorted(members))
             )
         )
     )
-    missing = sorted(set(members) - known)
+
+
+async def _require_on_roster(session: AsyncSession, agency: str, members: Collection[str]) -> None:
+    missing = sorted(set(members) - await on_roster(session, agency, members))
     if missing:
         raise InvalidInput(f"not on the roster: {', '.join(missing[:10])}")
 

@@ -19,7 +19,13 @@ from shared.policy.model import AgencyConfig
 from shared.roster.actor import Actor
 from shared.roster.models import RosterEntry, TrainingAttendance, TrainingSession
 from shared.roster.training_files import ImportedSession
-from shared.roster.training_records import Mark, mark_attendance, recompute, record_session
+from shared.roster.training_records import (
+    Mark,
+    mark_attendance,
+    on_roster,
+    recompute,
+    record_session,
+)
 
 ENTRIES: Table = RosterEntry.__table__  # type: ignore[assignment]
 SESSIONS: Table = TrainingSession.__table__  # type: ignore[assignment]
@@ -108,7 +114,7 @@ async def import_sessions(
     updated; a member not on the roster refuses the whole file, naming the line."""
     await _one_writer(session, agency.slug)
     members = {line.mark.member_id for found in sessions for line in found.marks}
-    known = await _on_roster(session, agency.slug, members)
+    known = await on_roster(session, agency.slug, members)
     for found in sessions:
         for line in found.marks:
             if line.mark.member_id not in known:
@@ -141,18 +147,6 @@ async def import_sessions(
         sessions_added=added,
         sessions_updated=updated,
         marks=sum(len(found.marks) for found in sessions),
-    )
-
-
-async def _on_roster(session: AsyncSession, agency: str, members: Collection[str]) -> set[str]:
-    if not members:
-        return set()
-    return set(
-        await session.scalars(
-            select(ENTRIES.c.member_id).where(
-                ENTRIES.c.agency == agency, ENTRIES.c.member_id.in_(sorted(members))
-            )
-        )
     )
 
 

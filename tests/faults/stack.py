@@ -41,6 +41,27 @@ REPO = Path(__file__).resolve().parents[2]
 DATABASE = "pst"
 TOPIC_PREFIX = "faults."
 SERVICES = ("web", "dispatcher", "notifier")
+
+
+def fault_roster(agency: str, size: int, phone_prefix: str) -> list[RosterEntryIn]:
+    """`size` active, off-duty, on-call specialists with phones `<phone_prefix>01`, ...: the
+    same for every fault test, with numbers of its own."""
+    return [
+        RosterEntryIn(
+            member_id=f"S{number:03d}",
+            name=f"Specialist {number}",
+            agency=agency,
+            phone=f"{phone_prefix}{number:02d}",
+            status="active",
+            on_duty=False,
+            on_call=True,
+            training_current=True,
+            under_investigation=False,
+        )
+        for number in range(1, size + 1)
+    ]
+
+
 POSTGRES_SETTINGS = {**FAST_UNSAFE_SETTINGS, "synchronous_commit": "on"}
 """No fsync (only a machine crash would lose data, and we only crash processes), but a commit
 is in the WAL before it is acknowledged: after a crash of PostgreSQL itself, every commit a

@@ -48,7 +48,6 @@ import pytest
 from pst.localstack.kafka import LocalKafkaCluster
 from pst.localstack.ports import free_port
 from shared.kafka.topics import Topics
-from shared.roster.entry import RosterEntryIn
 from tests.faults.cad import CadSystem, SentReport, activating_report, answer_counts
 from tests.faults.cluster_view import (
     PartitionState,
@@ -58,7 +57,7 @@ from tests.faults.cluster_view import (
     until_states,
 )
 from tests.faults.findings import SMS_ADDRESS, check, quiet_state, read_snapshot
-from tests.faults.stack import FaultStack
+from tests.faults.stack import FaultStack, fault_roster
 from tests.harness.servers import SessionKafkaCluster
 from tests.harness.waiting import eventually
 from tests.twilio_standin import RecordedRequest
@@ -83,23 +82,6 @@ SMS_WITHOUT_THE_BROKER = 30
 """SMS that must go out on two brokers before the third comes back."""
 STEP_TIMEOUT_S = 90.0
 """Each fault's effect (a new leader, a takeover, a rejoin) must show within this."""
-
-
-def roster() -> list[RosterEntryIn]:
-    return [
-        RosterEntryIn(
-            member_id=f"S{number:03d}",
-            name=f"Specialist {number}",
-            agency=AGENCY,
-            phone=f"+181655503{number:02d}",
-            status="active",
-            on_duty=False,
-            on_call=True,
-            training_current=True,
-            under_investigation=False,
-        )
-        for number in range(1, ROSTER_SIZE + 1)
-    ]
 
 
 @dataclass
@@ -368,7 +350,9 @@ async def test_paging_survives_the_loss_of_the_broker_leading_the_incidents(
         assert all(len(s.replicas) == 3 for s in states), states
         assert await min_insync_replicas(cluster.bootstrap, spec.name) == 2
 
-    secret = await stack.provision(agency=AGENCY, roster=roster())
+    secret = await stack.provision(
+        agency=AGENCY, roster=fault_roster(AGENCY, ROSTER_SIZE, "+181655503")
+    )
     web_port = free_port()
     web_url = f"http://127.0.0.1:{web_port}"
     stop_supervising = asyncio.Event()

@@ -38,10 +38,9 @@ import pytest
 
 from pst.localstack.ports import free_port
 from services.notifier.sender import SenderTuning
-from shared.roster.entry import RosterEntryIn
 from tests.faults.cad import CadSystem, SentReport, activating_report, answer_counts
 from tests.faults.findings import Snapshot, check, quiet_state, read_snapshot
-from tests.faults.stack import SERVICES, TOPIC_PREFIX, FaultStack
+from tests.faults.stack import SERVICES, TOPIC_PREFIX, FaultStack, fault_roster
 from tests.twilio_standin.server import Chaos, TwilioStandIn
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
@@ -64,23 +63,6 @@ TWILIO_ERROR_RATIO = 0.2
 TWILIO_HANG_RATIO = 0.02
 HANG_S = SenderTuning().request_timeout_s + 1.0
 """Longer than the notifier waits for Twilio: the request is abandoned as uncertain."""
-
-
-def roster() -> list[RosterEntryIn]:
-    return [
-        RosterEntryIn(
-            member_id=f"S{number:03d}",
-            name=f"Specialist {number}",
-            agency=AGENCY,
-            phone=f"+181655502{number:02d}",
-            status="active",
-            on_duty=False,
-            on_call=True,
-            training_current=True,
-            under_investigation=False,
-        )
-        for number in range(1, ROSTER_SIZE + 1)
-    ]
 
 
 def chaos_plan(rng: random.Random) -> list[tuple[float, str]]:
@@ -187,7 +169,9 @@ async def test_no_report_lost_and_nobody_paged_twice_under_faults(
     seed = int(os.environ.get("FAULTS_SEED") or secrets.randbelow(1_000_000))
     rng = random.Random(seed)
     stack = fault_stack
-    secret = await stack.provision(agency=AGENCY, roster=roster())
+    secret = await stack.provision(
+        agency=AGENCY, roster=fault_roster(AGENCY, ROSTER_SIZE, "+181655502")
+    )
     web_port = free_port()
     web_url = f"http://127.0.0.1:{web_port}"
     chaos = Chaos(
