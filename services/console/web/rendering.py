@@ -7,6 +7,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.console.accounts.sessions import SignedIn
 from services.console.context import ConsoleContext
-from services.console.live import BoardChange
+from services.console.live import BoardChange, LiveBoards, Watcher
 from services.console.read_model import unacknowledged_alerts
 from services.console.web.pages import BASE
 from services.console.web.security import SESSION_COOKIE, still_live
@@ -115,31 +116,79 @@ def _streaming(events: Events) -> StreamingResponse:
     )
 
 
-async def _changes(
-    ctx: ConsoleContext, request: Request, agency: str
-) -> AsyncIterator[BoardChange | None]:
-    """The agency's changes as they come (None: a quiet while, time for a keep-alive), until
-    the browser goes or the session ends (then one `SignedOut`). Watching is not activity: it
-    does not keep the session alive."""
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Whom a stream is for: whether their browser has gone, whether their session is live."""
+
+    gone: Callable[[], Awaitable[bool]]
+    signed_in: Callable[[], Awaitable[bool]]
+
+
+def _viewer(ctx: ConsoleContext, request: Request) -> Viewer:
     token = request.cookies.get(SESSION_COOKIE)
-    watcher = ctx.live.watch(agency)
+
+    async def signed_in() -> bool:
+        async with unit_of_work(ctx.runtime.sessions) as session:
+            return await still_live(session, token, ctx.runtime.clock.now())
+
+    return Viewer(request.is_disconnected, signed_in)
+
+
+async def _changes(watcher: Watcher, viewer: Viewer) -> AsyncIterator[BoardChange | None]:
+    """The agency's changes as `watcher` collects them (None: a quiet while, time for a
+    keep-alive), until the browser goes or the session ends (then one `SignedOut`). Watching
+    is not activity: it does not keep the session alive."""
     checked = -math.inf
-    try:
-        while not await request.is_disconnected():
-            change = await watcher.next_change(KEEP_ALIVE_S)
-            if change is None or time.monotonic() - checked >= SESSION_CHECK_S:
-                async with unit_of_work(ctx.runtime.sessions) as session:
-                    live = await still_live(session, token, ctx.runtime.clock.now())
-                if not live:
-                    raise SignedOut()
-                checked = time.monotonic()
-            yield change
-    finally:
-        ctx.live.forget(watcher)
+    while not await viewer.gone():
+        change = await watcher.next_change(KEEP_ALIVE_S)
+        if change is None or time.monotonic() - checked >= SESSION_CHECK_S:
+            if not await viewer.signed_in():
+                raise SignedOut()
+            checked = time.monotonic()
+        yield change
 
 
 class SignedOut(Exception):
     """The stream's session ended."""
+
+
+async def board_events(
+    live: LiveBoards,
+    agency: str,
+    render_board: Callable[[], Awaitable[tuple[str, set[uuid.UUID]]]],
+    viewer: Viewer,
+) -> Events:
+    """The board at once (`board`: so a browser that reconnects is brought up to date), then
+    each changed incident's card as it changes: `card-<id>` replaces a card the browser has,
+    `new-card` adds one at the top; `board-meta` is the heading with the count. The cards are
+    those `LiveBoards` rendered once for every watcher of the agency. The watcher is there
+    before the first rendering, so no change falls between the two."""
+    watcher = live.watch(agency)
+    try:
+        html, shown = await render_board()
+        known = set(shown)  # this browser's: the rendering is shared
+        yield sse_message("board", html)
+        async for change in _changes(watcher, viewer):
+            if change is None:
+                yield ": still here\n\n"
+                continue
+            if change.full:
+                html, shown = await render_board()
+                known = set(shown)
+                yield sse_message("board", html)
+                continue
+            for incident_id, card in change.cards.items():
+                if incident_id in known:
+                    yield sse_message(f"card-{incident_id}", card)
+                elif "hidden" not in card.split(">", 1)[0]:
+                    known.add(incident_id)
+                    yield sse_message("new-card", card)
+            if change.meta is not None:
+                yield sse_message("board-meta", change.meta)
+    except SignedOut:
+        yield sse_message("signed-out", SIGNED_OUT)
+    finally:
+        live.forget(watcher)
 
 
 def board_stream(
@@ -148,37 +197,32 @@ def board_stream(
     agency: str,
     render_board: Callable[[], Awaitable[tuple[str, set[uuid.UUID]]]],
 ) -> StreamingResponse:
-    """The board at once (`board`: so a browser that reconnects is brought up to date), then
-    each changed incident's card as it changes: `card-<id>` replaces a card the browser has,
-    `new-card` adds one at the top; `board-meta` is the heading with the count. The cards are
-    those `LiveBoards` rendered once for every watcher of the agency."""
+    return _streaming(board_events(ctx.live, agency, render_board, _viewer(ctx, request)))
 
-    async def events() -> Events:
-        html, shown = await render_board()
-        known = set(shown)  # this browser's: the rendering is shared
-        yield sse_message("board", html)
-        try:
-            async for change in _changes(ctx, request, agency):
-                if change is None:
-                    yield ": still here\n\n"
-                    continue
-                if change.full:
-                    html, shown = await render_board()
-                    known = set(shown)
-                    yield sse_message("board", html)
-                    continue
-                for incident_id, card in change.cards.items():
-                    if incident_id in known:
-                        yield sse_message(f"card-{incident_id}", card)
-                    elif "hidden" not in card.split(">", 1)[0]:
-                        known.add(incident_id)
-                        yield sse_message("new-card", card)
-                if change.meta is not None:
-                    yield sse_message("board-meta", change.meta)
-        except SignedOut:
-            yield sse_message("signed-out", SIGNED_OUT)
 
-    return _streaming(events())
+async def fragment_events(
+    live: LiveBoards,
+    agency: str,
+    event: str,
+    render: Callable[[], Awaitable[str]],
+    wants: Callable[[BoardChange], bool],
+    viewer: Viewer,
+) -> Events:
+    """A page's live part (`event`), rendered at once and again after every change of the
+    agency's read model that `wants` says concerns it. The watcher is there before the first
+    rendering, so a change made while it renders is rendered again, never lost."""
+    watcher = live.watch(agency)
+    try:
+        yield sse_message(event, await render())
+        async for change in _changes(watcher, viewer):
+            if change is None:
+                yield ": still here\n\n"
+            elif change.full or wants(change):
+                yield sse_message(event, await render())
+    except SignedOut:
+        yield sse_message("signed-out", SIGNED_OUT)
+    finally:
+        live.forget(watcher)
 
 
 def fragment_stream(
@@ -189,18 +233,6 @@ def fragment_stream(
     render: Callable[[], Awaitable[str]],
     wants: Callable[[BoardChange], bool],
 ) -> StreamingResponse:
-    """A page's live part (`event`), rendered for this browser at once and again after every
-    change of the agency's read model that `wants` says concerns it."""
-
-    async def events() -> Events:
-        yield sse_message(event, await render())
-        try:
-            async for change in _changes(ctx, request, agency):
-                if change is None:
-                    yield ": still here\n\n"
-                elif change.full or wants(change):
-                    yield sse_message(event, await render())
-        except SignedOut:
-            yield sse_message("signed-out", SIGNED_OUT)
-
-    return _streaming(events())
+    return _streaming(
+        fragment_events(ctx.live, agency, event, render, wants, _viewer(ctx, request))
+    )
