@@ -141,8 +141,8 @@ _ROLES = (
 )
 
 
-def cpu_by_role(root: int) -> dict[str, float]:
-    """CPU seconds of `root`'s descendants, summed by the part of the stack they are."""
+def _processes() -> tuple[dict[int, int], dict[int, float]]:
+    """Every process's parent and CPU seconds (user + system) so far, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     used: dict[int, float] = {}
@@ -156,6 +156,12 @@ def cpu_by_role(root: int) -> dict[str, float]:
         pid = int(entry.name)
         parents[pid] = int(fields[1])
         used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return parents, used
+
+
+def cpu_by_role(root: int) -> dict[str, float]:
+    """CPU seconds of `root`'s descendants, summed by the part of the stack they are."""
+    parents, used = _processes()
     totals: dict[str, float] = {}
     for pid, seconds in used.items():
         ancestor = parents.get(pid, 0)
@@ -170,6 +176,17 @@ def cpu_by_role(root: int) -> dict[str, float]:
         role = next((r for needle, r in _ROLES if needle.encode() in command), "other")
         totals[role] = totals.get(role, 0.0) + seconds
     return totals
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of `root` and all its descendants."""
+    parents, used = _processes()
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += used.get(pid, 0.0)
+        stack.extend(child for child, parent in parents.items() if parent == pid)
+    return total
 
 
 def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
