@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         default=Path(".state"), description="where the local stack keeps its data between runs"
     )
+    agency_data: Path | None = Field(
+        default=None,
+        description=(
+            "a folder of agency data (`agencies/`, `policies/`, `areas/`, as the packaged "
+            "`shared/policy/data`) to use instead of the packaged agencies"
+        ),
+    )
     log_level: str = "INFO"
     token_rate_per_s: float = Field(
         default=20, gt=0, description="requests a second one bearer token may make (burst 3x)"

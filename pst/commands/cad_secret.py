@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.intake.credentials import CAD_SECRET_GRACE, rotate_cad_secret
-from shared.policy import load_registry
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.agency not in load_registry().slugs:
+    if args.agency not in agencies().slugs:
         return fail("cad-secret rotate", f"unknown agency {args.agency!r}")
     if not 0 <= args.grace_hours <= 24 * 30:
         return fail("cad-secret rotate", "--grace-hours must be between 0 and 720")

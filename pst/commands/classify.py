@@ -15,6 +15,7 @@ from shared.incident_report import IncidentReport, validation_error_line
 from shared.policy.engine import decide
 from shared.policy.errors import PolicyDataError, UnknownAgency
 from shared.policy.loading import load_registry
+from shared.settings import Settings
 
 EXIT_BAD_REPORT = 2
 EXIT_BAD_POLICY_DATA = 1
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         default=None,
         metavar="DIR",
-        help="policy data directory (default: the packaged policies and agencies)",
+        help="policy data directory (default: PST_AGENCY_DATA, else the packaged data)",
     )
     parser.set_defaults(run=run)
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         return _fail(f"{path}: cannot be read: {error.strerror or error}")
     try:
-        registry = load_registry(args.policy_data)
+        registry = load_registry(args.policy_data or Settings().agency_data)
     except PolicyDataError as error:
         return _fail(f"policy data: {error}", code=EXIT_BAD_POLICY_DATA)
     try:

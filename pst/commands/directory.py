@@ -12,13 +12,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.commands.report import _write_whole as write_whole
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.console.accounts import audit
 from services.console.directory import Directory, Link, directory_of, rotate_link
 from services.console.directory_pdf import directory_pdf
 from services.console.web.pages import BASE, Pages
-from shared.policy import load_registry
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_pdf(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry:
         return fail(
             "directory pdf", f"no agency {args.agency!r} (known: {', '.join(registry.slugs)})"
@@ -64,7 +64,7 @@ def run_pdf(args: argparse.Namespace) -> int:
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry:
         return fail(
             "directory rotate", f"no agency {args.agency!r} (known: {', '.join(registry.slugs)})"

@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.reports.documents import render_csv, render_html, render_pdf
 from services.reports.overtime import OvertimeReport, overtime_report
 from services.reports.periods import BadQuarter, Quarter
 from services.reports.quarterly import QuarterStatistics
 from services.reports.statistics import statistics_of
-from shared.policy import load_registry
 from shared.policy.model import AgencyConfig
 
 
@@ -49,7 +49,7 @@ class _Read:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry:
         return fail("report", f"no agency {args.agency!r} (known: {', '.join(registry.slugs)})")
     agency: AgencyConfig = registry.get(args.agency)

@@ -8,11 +8,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+from pst.commands.registry import agencies
 from pst.localstack.discovery import effective_settings
 from pst.operator_db import fail
 from services.reports.retention import purge_due
 from shared.db.engine import build_engine, build_session_factory
-from shared.policy import load_registry
 
 
 def register(subparsers: Any) -> None:
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.database_url is None:
         return fail("retention purge", "set PST_DATABASE_URL or start the local stack")
     url = settings.database_url
-    registry = load_registry()
+    registry = agencies()
 
     async def purge() -> None:
         engine = build_engine(url, pool_size=1, application_name="pst-cli")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.localstack.discovery import effective_settings
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.intake.audit import record_audit
@@ -20,7 +21,6 @@ from services.intake.roster import RosterChange, replace_roster
 from services.intake.roster_files import read_roster_file
 from shared.errors import Conflict, InvalidInput
 from shared.kafka.topics import Topics
-from shared.policy import load_registry
 from shared.roster.actor import Actor
 
 
@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry.slugs:
         return fail("roster import", f"unknown agency {args.agency!r}")
     try:

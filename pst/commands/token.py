@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.intake.credentials import issue_token
-from shared.policy import Role, load_registry
+from shared.policy import Role
 from shared.roster.entry import E164
 
 
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry.slugs:
         return fail(
             "token issue", f"unknown agency {args.agency!r}; known: {sorted(registry.slugs)}"

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands.registry import agencies
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.intake.audit import record_audit
 from services.intake.credentials import Caller
 from shared.errors import CallerError
-from shared.policy import load_registry
 from shared.roster.actor import Actor
 from shared.roster.training_files import COLUMNS, read_training_file
 from shared.roster.training_sessions import ImportSummary, import_sessions
@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = load_registry()
+    registry = agencies()
     if args.agency not in registry.slugs:
         return fail(COMMAND, f"unknown agency {args.agency!r}")
     agency = registry.get(args.agency)

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pst.commands import registry
 from pst.operator_db import NoDatabase, fail, in_one_transaction
 from services.console.accounts.users import NewAccount, add_user
 from shared.errors import CallerError
-from shared.policy import Role, load_registry
+from shared.policy import Role
 
 
 def register(subparsers: Any) -> None:
@@ -30,7 +31,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    agencies = load_registry().slugs
+    agencies = registry.agencies().slugs
     added_by = f"{getpass.getuser()} (pst user add)"
 
     async def add(session: AsyncSession) -> NewAccount:

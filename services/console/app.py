@@ -75,7 +75,7 @@ def create_console(
     hasher: PasswordHasher = STANDARD_HASHER,
     run_projector: bool = False,
 ) -> FastAPI:
-    agencies = registry or load_registry()
+    agencies = registry or load_registry(settings.agency_data)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

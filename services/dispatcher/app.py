@@ -26,7 +26,7 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        agencies = registry or load_registry()
+        agencies = registry or load_registry(settings.agency_data)
         runtime = ServiceRuntime.open("dispatcher", settings, clock or SystemClock())
         app.state.runtime = runtime
         loops = start_loops(build_dispatcher(runtime, agencies))

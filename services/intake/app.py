@@ -60,7 +60,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime.open("intake", settings, clock or SystemClock())
         app.state.runtime = runtime
-        app.state.intake = intake_context(runtime, registry or load_registry())
+        app.state.intake = intake_context(runtime, registry or load_registry(settings.agency_data))
         loops = ServiceLoops()
         if run_relay:
             relay = OutboxRelay(

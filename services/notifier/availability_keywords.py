@@ -195,7 +195,7 @@ def training_current(until: datetime | None, now: datetime) -> bool:
 def _forever_and_is_current() -> tuple[datetime, Callable[[datetime | None, datetime], bool]]:
     """`shared.roster.training_rule`'s sentinel and test, imported when a reply first needs
     them: after the policy core, which that module imports from and which the notifier loads
-    only when it must (`contact_logs.packaged_registry`)."""
+    only when it must (`contact_logs.agencies_of`)."""
     import shared.policy  # noqa: F401  (first: the training rule's module imports its model)
     from shared.roster.training_rule import FOREVER, is_current
 

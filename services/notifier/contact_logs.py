@@ -33,6 +33,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -97,14 +98,16 @@ class ExchangeSetup:
 
     public_url: str
     registry: AgencyRegistry | None = None
-    """None: the packaged agencies, loaded when a log first completes in the process."""
+    """None: the agencies of `agency_data` (`PST_AGENCY_DATA`; None: the packaged ones),
+    loaded when a log first completes in the process."""
+    agency_data: Path | None = None
 
     @classmethod
     def of(cls, settings: Settings, registry: AgencyRegistry | None = None) -> ExchangeSetup:
-        return cls(str(settings.public_url), registry)
+        return cls(str(settings.public_url), registry, settings.agency_data)
 
     def agency(self, agency: str) -> AgencyConfig:
-        registry = self.registry if self.registry is not None else packaged_registry()
+        registry = self.registry if self.registry is not None else agencies_of(self.agency_data)
         return registry.get(agency)
 
     def zone(self, agency: str) -> ZoneInfo:
@@ -112,13 +115,14 @@ class ExchangeSetup:
 
 
 @functools.cache
-def packaged_registry() -> AgencyRegistry:
-    """The packaged agencies, loaded once, for a process whose composition root gave none. The
+def agencies_of(data_dir: Path | None) -> AgencyRegistry:
+    """The agencies of `data_dir` (None: the packaged ones), loaded once, for a process whose
+    composition root gave none. The
     policy core is imported here, not at the top: it costs the notifier half a second and some
     17 MiB (shapely, numpy) that it needs for nothing else."""
     from shared.policy import load_registry
 
-    return load_registry()
+    return load_registry(data_dir)
 
 
 # -- starting ---------------------------------------------------------------------------------

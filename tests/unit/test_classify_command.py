@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pst.commands import classify
+from pst.commands import classify, registry
 
 REPORT: dict[str, Any] = {
     "agency": "kcmo",
@@ -125,7 +126,7 @@ def test_broken_policy_data_exits_1_with_one_line(
 
 DRIVER = """
 import argparse, sys
-from pst.commands import classify
+from pst.commands import classify, registry
 parser = argparse.ArgumentParser(prog="pst")
 classify.register(parser.add_subparsers(dest="command", required=True))
 args = parser.parse_args(sys.argv[1:])
@@ -158,3 +159,34 @@ def test_a_process_never_prints_a_traceback(stdin: str, code: int) -> None:
     else:
         assert result.stdout == b""
         assert result.stderr.count(b"\n") == 1
+
+
+def _agency_data_with(tmp_path: Path, slug: str, per_incident: int) -> Path:
+    """The packaged agency data plus one agency of `slug` under kcmo's policy: an agency
+    added with a data file, no code."""
+    from shared.policy import DEFAULT_DATA_DIR
+
+    data = tmp_path / "agency-data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    kcmo = (data / "agencies" / "kcmo.toml").read_text()
+    added = kcmo.replace('slug = "kcmo"', f'slug = "{slug}"').replace(
+        "per_incident = 2", f"per_incident = {per_incident}"
+    )
+    assert added != kcmo
+    (data / "agencies" / f"{slug}.toml").write_text(added)
+    return data
+
+
+def test_pst_agency_data_adds_an_agency_with_a_data_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = write_report(tmp_path, json.dumps({**REPORT, "agency": "bench03"}))
+    assert run_classify(report) == 2  # not a packaged agency
+    capsys.readouterr()
+
+    monkeypatch.setenv("PST_AGENCY_DATA", str(_agency_data_with(tmp_path, "bench03", 3)))
+    assert run_classify(report) == 0
+    decision = json.loads(capsys.readouterr().out)
+    assert decision["policy"] == "kcmo-830"
+    assert decision["specialists"] == 3
+    assert "bench03" in registry.agencies().slugs
