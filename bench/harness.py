@@ -23,6 +23,7 @@ from typing import Any
 from pst.localstack.ports import free_port
 from shared.db.engine import build_engine, build_session_factory
 from shared.db.unit_of_work import unit_of_work
+from shared.policy import load_registry
 from shared.roster.entry import RosterEntryIn
 from tests.harness.roster_ready import make_ready
 
@@ -51,7 +52,10 @@ class Stack:
         false`, so the bench's specialists are pageable (issue 14)."""
         self.pst("roster", "import", "--agency", agency, "-", stdin=json.dumps(entries).encode())
         with ThreadPoolExecutor(1) as worker:  # its own event loop, called from any code
-            worker.submit(asyncio.run, _make_ready(self.database_url, agency, entries)).result()
+            worker.submit(
+                asyncio.run,
+                _make_ready(self.database_url, agency, entries, self.env.get("PST_AGENCY_DATA")),
+            ).result()
 
     def pst(self, *args: str, stdin: bytes | None = None) -> str:
         done = subprocess.run(
@@ -67,7 +71,9 @@ class Stack:
         return done.stdout.decode().strip()
 
 
-async def _make_ready(database_url: str, agency: str, entries: list[dict[str, Any]]) -> None:
+async def _make_ready(
+    database_url: str, agency: str, entries: list[dict[str, Any]], agency_data: str | None
+) -> None:
     engine = build_engine(database_url, pool_size=1)
     try:
         async with unit_of_work(build_session_factory(engine)) as session:
@@ -76,6 +82,7 @@ async def _make_ready(database_url: str, agency: str, entries: list[dict[str, An
                 agency=agency,
                 entries=[RosterEntryIn.model_validate(entry) for entry in entries],
                 now=datetime.now(UTC),
+                registry=load_registry(agency_data),
             )
             await session.commit()
     finally:
