@@ -26,7 +26,8 @@ def build_producer(bootstrap: str, *, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
-        linger_ms=2,
+        linger_ms=0,  # each hop's wait: 2 ms cost 2-3 ms of every hop's p50; a batch still
+        # forms from what is queued while a request is in flight (one at a time, idempotent)
         request_timeout_ms=10_000,
         retry_backoff_ms=100,
     )
