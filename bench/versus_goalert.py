@@ -155,6 +155,7 @@ async def measure_ours(
         paging.session = session
         sms = SmsLog(session, standin_url, ADDRESS)
         await sms.refresh()
+        sms.by_alert.clear()  # an earlier run's SMS carry the same numbers
         first = 0
         for phase in phases(args):
             numbers = list(range(first, first + phase.alerts))
@@ -198,6 +199,7 @@ async def measure_goalert(
         results["seed_s"] = round(time.monotonic() - seeded, 1)
         sms = SmsLog(session, standin_url, GOALERT_SUMMARY)
         await sms.refresh()
+        sms.by_alert.clear()  # an earlier run's SMS carry the same numbers
 
         async def send(number: int) -> None:
             await client.alert(keys[number], f"Bench alert {number}", f"bench-{number}")
