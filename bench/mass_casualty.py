@@ -34,7 +34,7 @@ import aiohttp
 import asyncpg
 
 from bench.harness import Stack, cpu_used, machine, percentile, pst_up, roster
-from bench.paging_latency import ADDRESS, SERVICE_NUMBER
+from bench.paging_latency import ADDRESS, SERVICE_NUMBER, report
 from bench.standin import STANDIN_AUTH_TOKEN, SmsLog, standin
 from pst.localstack.ports import free_port
 from services.intake.cad_signature import signature_header
@@ -60,25 +60,12 @@ def agency_data(root: Path, agencies: int) -> tuple[Path, list[str]]:
     return data, slugs
 
 
-def report(agency: str, number: int, occurred_at: str) -> bytes:
-    return json.dumps(
-        {
-            "agency": agency,
-            "external_id": f"MC-{number:07d}",
-            "occurred_at": occurred_at,
-            "event": "line_of_duty_death",
-            "persons": [{"kind": "member", "member_id": f"V{number}", "outcome": "death"}],
-            "location": {"lat": 39.0997, "lon": -94.5786, "address": f"Bench {number} Main St"},
-        }
-    ).encode()
-
-
 CHECK_SQL = """
 SELECT count(*) AS stored,
        count(d.incident_id) AS decided,
        count(*) FILTER (WHERE d.activate) AS activated
 FROM incidents i LEFT JOIN activation_decisions d ON d.incident_id = i.id
-WHERE i.external_id LIKE 'MC-%'
+WHERE i.external_id LIKE 'BENCH-%'
 """
 
 
@@ -98,7 +85,7 @@ async def run(
 
         async def send(number: int) -> None:
             agency = slugs[number % len(slugs)]
-            body = report(agency, number, occurred_at)
+            body = report(number, occurred_at, agency)
             headers = {
                 "Content-Type": "application/json",
                 "X-PST-Signature": signature_header(secrets[agency], int(time.time()), body),

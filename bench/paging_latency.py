@@ -41,10 +41,10 @@ CODE = re.compile(r"YES (\d{4})")
 SERVICE_NUMBER = "+18165550100"
 
 
-def report(number: int, occurred_at: str) -> bytes:
+def report(number: int, occurred_at: str, agency: str = "kcmo") -> bytes:
     return json.dumps(
         {
-            "agency": "kcmo",
+            "agency": agency,
             "external_id": f"BENCH-{number:07d}",
             "occurred_at": occurred_at,
             "event": "line_of_duty_death",
