@@ -51,8 +51,8 @@ def free_port(
     """The preferred port when nobody listens on it, else a free one below the ephemeral
     range (see `SEARCH_FLOOR`).
 
-    A port is never handed out twice by one process: a port probed free stays free for other
-    probes until the server we start has bound it.
+    A port is never handed out twice by one process: a port probed free is still free to the
+    next probe until the server we start has bound it.
     """
     if preferred is not None and preferred not in _handed_out and port_is_free(preferred, host):
         _handed_out.add(preferred)
@@ -64,8 +64,12 @@ def free_port(
             f"the kernel's ephemeral ports start at {ceiling + HEADROOM}: "
             f"no room below them from {SEARCH_FLOOR}"
         )
-    for _ in range(10 * (ceiling - SEARCH_FLOOR)):
-        port = choose.randrange(SEARCH_FLOOR, ceiling)
+    # every port of the range once, from a random one: callers starting servers at once
+    # rarely probe the same ports
+    size = ceiling - SEARCH_FLOOR
+    start = choose.randrange(size)
+    for offset in range(size):
+        port = SEARCH_FLOOR + (start + offset) % size
         if port not in _handed_out and port_is_free(port, host):
             _handed_out.add(port)
             return port
